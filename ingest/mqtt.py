@@ -1,0 +1,217 @@
+"""The only module that knows paho: a persistent MQTT 5 session with manual acknowledgement.
+
+paho runs its network loop on its own thread. The callbacks here only convert and enqueue, and nothing may
+escape them: an exception inside a paho 2.x callback kills the network thread (no more messages, no reconnect).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+from collections.abc import Callable, Iterable, Sequence
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from devices.config import MqttEndpoint
+from ingest.messages import InboundMessage
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], int]
+
+
+class MqttSource:
+    """Receives QoS 1 messages on a persistent session and acknowledges them only when told to."""
+
+    def __init__(
+        self,
+        endpoint: MqttEndpoint,
+        *,
+        client_id: str,
+        subscriptions: Sequence[str],
+        clock_ms: Clock,
+        receive_maximum: int,
+        session_expiry_s: int,
+        ca_file: str | None = None,
+        keepalive_s: int = 30,
+    ) -> None:
+        self._endpoint = endpoint
+        self._subscriptions = tuple(subscriptions)
+        self._clock_ms = clock_ms
+        self._receive_maximum = receive_maximum
+        self._session_expiry_s = session_expiry_s
+        self._keepalive_s = keepalive_s
+        self._client_id = client_id
+        self._inbox: queue.SimpleQueue[InboundMessage] = queue.SimpleQueue()
+        self._session = 0
+        self._stopping = False
+        self._connected = threading.Event()
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=True,
+        )
+        if endpoint.username:
+            self._client.username_pw_set(endpoint.username, endpoint.password)
+        if endpoint.tls:
+            self._client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker session is up and subscribed right now."""
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        """Connect in the background; paho reconnects with backoff (1 s doubling to 30 s) from then on."""
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = self._session_expiry_s
+        properties.ReceiveMaximum = self._receive_maximum
+        self._client.connect_async(
+            self._endpoint.host,
+            self._endpoint.port,
+            keepalive=self._keepalive_s,
+            clean_start=False,
+            properties=properties,
+        )
+        self._client.loop_start()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Block until the session is up (for start-up and tests)."""
+        return self._connected.wait(timeout_s)
+
+    def get(self, timeout_s: float) -> InboundMessage | None:
+        """The next received message, or None after `timeout_s`."""
+        try:
+            return self._inbox.get(timeout=timeout_s) if timeout_s > 0 else self._inbox.get_nowait()
+        except queue.Empty:
+            return None
+
+    def ack(self, messages: Iterable[InboundMessage]) -> int:
+        """Acknowledge messages whose readings are durable; returns how many acks were sent.
+
+        Messages from an earlier connection are skipped: their packet ids mean nothing now, and the broker
+        redelivers them on the new session, where the duplicate write is harmless.
+        """
+        sent = 0
+        for message in messages:
+            if message.qos == 0 or message.session != self._session:
+                continue
+            rc = self._client.ack(message.mid, message.qos)
+            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                sent += 1
+            else:
+                logger.warning("could not acknowledge mid %d (%s); the broker will redeliver it", message.mid, rc)
+        return sent
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
+        """Publish (e.g. a rejection notice); returns False when paho refused to queue it."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            logger.warning("publish to %s refused by the client: %s", topic, paho.error_string(info.rc))
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Disconnect cleanly; the persistent session (and its queue) stays on the broker."""
+        self._stopping = True
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    # paho callbacks: run on the network thread; convert, enqueue, never raise.
+
+    def _on_connect(
+        self,
+        client: paho.Client,
+        _userdata: object,
+        flags: paho.ConnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        try:
+            if reason_code.is_failure:
+                logger.error("broker %s refused the connection: %s", self._endpoint, reason_code)
+                return
+            self._session += 1
+            options = SubscribeOptions(qos=1)
+            result, _mid = client.subscribe([(topic, options) for topic in self._subscriptions])
+            if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                logger.error("subscribe failed: %s", paho.error_string(result))
+            logger.info(
+                "connected to %s as %s (session present: %s)",
+                self._endpoint,
+                self._client_id,
+                bool(flags.session_present),
+            )
+        except Exception:
+            logger.exception("error in the MQTT connect callback")
+
+    def _on_subscribe(
+        self,
+        _client: paho.Client,
+        _userdata: object,
+        _mid: int,
+        reason_codes: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
+        try:
+            refused = [str(code) for code in reason_codes if code.is_failure]
+            if refused:
+                logger.error("the broker refused subscriptions %s: %s", self._subscriptions, ", ".join(refused))
+                return
+            if not self._connected.is_set():
+                logger.info("subscribed to %s", ", ".join(self._subscriptions))
+            self._connected.set()
+        except Exception:
+            logger.exception("error in the MQTT subscribe callback")
+
+    def _on_disconnect(
+        self,
+        _client: paho.Client,
+        _userdata: object,
+        _flags: paho.DisconnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        try:
+            if self._connected.is_set() and not self._stopping:
+                logger.warning("disconnected from %s (%s); reconnecting with backoff", self._endpoint, reason_code)
+            self._connected.clear()
+        except Exception:
+            logger.exception("error in the MQTT disconnect callback")
+
+    def _on_message(self, _client: paho.Client, _userdata: object, message: paho.MQTTMessage) -> None:
+        try:
+            self._inbox.put(
+                InboundMessage(
+                    topic=_topic_text(message),
+                    payload=bytes(message.payload),
+                    qos=message.qos,
+                    retain=bool(message.retain),
+                    mid=message.mid,
+                    received_ms=self._clock_ms(),
+                    session=self._session,
+                )
+            )
+        except Exception:
+            logger.exception("error in the MQTT message callback; the message will be redelivered")
+
+
+def _topic_text(message: paho.MQTTMessage) -> str:
+    try:
+        return message.topic
+    except UnicodeDecodeError:  # brokers should refuse these; if one does not, the topic is rejected later
+        return bytes(message._topic).decode("utf-8", errors="replace")
