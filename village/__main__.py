@@ -1,0 +1,5 @@
+"""`python -m village` is the `village` command."""
+
+from village.cli import main
+
+main()
