@@ -9,6 +9,7 @@ import click
 from api.cli import api_command
 from ingest.cli import ingest_command
 from simulators.cli import simulate_command
+from village.devices_cli import devices_group
 from village.up import up_command
 
 
@@ -28,3 +29,4 @@ main.add_command(up_command)
 main.add_command(ingest_command)
 main.add_command(api_command)
 main.add_command(simulate_command)
+main.add_command(devices_group)
