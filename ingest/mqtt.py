@@ -2,6 +2,8 @@
 
 paho runs its network loop on its own thread. The callbacks here only convert and enqueue, and nothing may
 escape them: an exception inside a paho 2.x callback kills the network thread (no more messages, no reconnect).
+Subscriptions ask for retained messages only when the subscription is new (MQTT 5 retain handling 1), so a
+reconnect to the persistent session does not replay every device's retained status.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from ingest.messages import InboundMessage
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
+
+NOTICE_QUEUE_MAX = 10_000
+"""Rejection notices paho may hold unacknowledged; beyond that they are dropped (counted), never the data."""
 
 
 class MqttSource:
@@ -53,6 +58,7 @@ class MqttSource:
         self._session = 0
         self._stopping = False
         self._connected = threading.Event()
+        self._unreachable_logged = False
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -64,7 +70,10 @@ class MqttSource:
         if endpoint.tls:
             self._client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.max_inflight_messages_set(100)
+        self._client.max_queued_messages_set(NOTICE_QUEUE_MAX)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
@@ -116,13 +125,20 @@ class MqttSource:
                 logger.warning("could not acknowledge mid %d (%s); the broker will redeliver it", message.mid, rc)
         return sent
 
-    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> bool:
-        """Publish (e.g. a rejection notice); returns False when paho refused to queue it."""
-        info = self._client.publish(topic, payload, qos=qos, retain=retain)
-        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-            logger.warning("publish to %s refused by the client: %s", topic, paho.error_string(info.rc))
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """Publish a QoS 1 notice; False when paho refused it (MQTT_ERR_QUEUE_SIZE: it was not sent).
+
+        While disconnected paho keeps QoS 1 messages (MQTT_ERR_NO_CONN) and sends them after reconnecting.
+        """
+        try:
+            info = self._client.publish(topic, payload, qos=1)
+        except ValueError as exc:  # an invalid topic; ours are built from validated identifiers
+            logger.warning("publish to %r refused: %s", topic[:160], exc)
             return False
-        return True
+        if info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            return True
+        logger.debug("publish to %s refused by the client: %s", topic, paho.error_string(info.rc))
+        return False
 
     def stop(self) -> None:
         """Disconnect cleanly; the persistent session (and its queue) stays on the broker."""
@@ -146,7 +162,8 @@ class MqttSource:
                 logger.error("broker %s refused the connection: %s", self._endpoint, reason_code)
                 return
             self._session += 1
-            options = SubscribeOptions(qos=1)
+            self._unreachable_logged = False
+            options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
             result, _mid = client.subscribe([(topic, options) for topic in self._subscriptions])
             if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 logger.error("subscribe failed: %s", paho.error_string(result))
@@ -158,6 +175,14 @@ class MqttSource:
             )
         except Exception:
             logger.exception("error in the MQTT connect callback")
+
+    def _on_connect_fail(self, _client: paho.Client, _userdata: object) -> None:
+        try:
+            if not self._unreachable_logged:
+                logger.error("cannot reach the broker %s; retrying with backoff", self._endpoint)
+                self._unreachable_logged = True
+        except Exception:
+            logger.exception("error in the MQTT connect-failure callback")
 
     def _on_subscribe(
         self,
@@ -204,6 +229,7 @@ class MqttSource:
                     mid=message.mid,
                     received_ms=self._clock_ms(),
                     session=self._session,
+                    dup=bool(message.dup),
                 )
             )
         except Exception:

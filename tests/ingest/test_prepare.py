@@ -7,7 +7,7 @@ import pytest
 
 from devices.reasons import RejectReason
 from ingest.messages import InboundMessage
-from ingest.pipeline import BatchPreparer, PreparedBatch
+from ingest.prepare import BatchPreparer, PreparedBatch
 
 NOW_MS = 1_764_489_600_000
 
@@ -104,7 +104,14 @@ def test_array_positions_are_reported() -> None:
     assert batch.stored == 1
 
 
-@pytest.mark.parametrize("channel", ["status", "senml", "rejected"])
-def test_other_channels_are_not_telemetry(channel: str) -> None:
+@pytest.mark.parametrize(
+    ("channel", "reason"),
+    [
+        ("status", RejectReason.INVALID_PAYLOAD),
+        ("senml", RejectReason.INVALID_SENML),
+        ("rejected", RejectReason.INVALID_TOPIC),
+    ],
+)
+def test_each_channel_has_its_own_format(channel: str, reason: RejectReason) -> None:
     batch = prepare(message({"readings": {"ph": 7}}, topic=f"village/v1/d1/{channel}"))
-    assert reasons(batch) == [(0, None, RejectReason.INVALID_TOPIC)]
+    assert reasons(batch) == [(0, None, reason)]
