@@ -50,16 +50,21 @@ class SeriesIds:
 
 @dataclass
 class BatchBuilder:
-    """Accumulates samples (one device, one time) and their raw readings in arrival order."""
+    """Accumulates samples (one device, one time) and their raw readings in arrival order.
+
+    Per-sample facts that are rare (a flagged clock, a position in an array) are kept sparse.
+    """
 
     message: list[int] = field(default_factory=list)
     series: list[int] = field(default_factory=list)
     ts_ms: list[int] = field(default_factory=list)
-    clock: list[bool] = field(default_factory=list)
-    position: list[int] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     values: list[object] = field(default_factory=list)
+    clock_flagged: list[int] = field(default_factory=list)
+    """Samples whose time is a receive-time stand-in."""
+    positions: dict[int, int] = field(default_factory=dict)
+    """Sample → its index in a store-and-forward array or SenML pack."""
 
     def add(
         self,
@@ -72,11 +77,13 @@ class BatchBuilder:
         position: int = NO_POSITION,
     ) -> None:
         """One sample; `readings` maps names as received to raw JSON values (validated later, per reading)."""
+        if clock_flagged:
+            self.clock_flagged.append(len(self.ts_ms))
+        if position != NO_POSITION:
+            self.positions[len(self.ts_ms)] = position
         self.message.append(message)
         self.series.append(series)
         self.ts_ms.append(ts_ms)
-        self.clock.append(clock_flagged)
-        self.position.append(position)
         self.counts.append(len(readings))
         self.keys.extend(readings)
         self.values.extend(readings.values())
@@ -84,10 +91,16 @@ class BatchBuilder:
     def columns(self) -> ReadingColumns:
         """Everything accumulated, as arrays."""
         rows = len(self.keys)
-        counts = np.array(self.counts, dtype=np.int64)
-        numeric = np.fromiter(map(_NUMBER_TYPES.__contains__, map(type, self.values)), dtype=np.bool_, count=rows)
+        samples = len(self.counts)
+        types = set(map(type, self.values))
+        if types <= _NUMBER_TYPES:
+            numeric = np.ones(rows, dtype=np.bool_)
+        else:
+            numeric = np.fromiter(map(_NUMBER_TYPES.__contains__, map(type, self.values)), dtype=np.bool_, count=rows)
+        clock = np.zeros(samples, dtype=np.bool_)
+        clock[self.clock_flagged] = True
         return ReadingColumns(
-            sample=np.repeat(np.arange(len(counts), dtype=np.int32), counts),
+            sample=np.repeat(np.arange(samples, dtype=np.int32), self.counts),
             quantity=np.fromiter(map(_INDEX.__getitem__, self.keys), dtype=np.int16, count=rows),
             value=_floats(self.values, numeric),
             numeric=numeric,
@@ -95,8 +108,8 @@ class BatchBuilder:
             sample_message=np.array(self.message, dtype=np.int32),
             sample_series=np.array(self.series, dtype=np.int32),
             sample_ts=np.array(self.ts_ms, dtype=np.int64),
-            sample_clock=np.array(self.clock, dtype=np.bool_),
-            sample_position=self.position,
+            sample_clock=clock,
+            sample_position=self.positions,
         )
 
 
@@ -138,8 +151,8 @@ class ReadingColumns:
     sample_ts: npt.NDArray[np.int64]
     sample_clock: npt.NDArray[np.bool_]
     """The device time was missing or not credible; the sample's time is the receive time."""
-    sample_position: list[int]
-    """Index in a store-and-forward array or SenML pack, or NO_POSITION."""
+    sample_position: dict[int, int]
+    """Sample → index in a store-and-forward array or SenML pack (absent otherwise)."""
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -10,7 +10,7 @@ reason, so both paths accept exactly the same payloads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -31,8 +31,8 @@ from ingest.status import StatusTracker
 _ROUTES_MAX = 100_000
 _TELEMETRY, _SENML, _STATUS = Channel.TELEMETRY.value, Channel.SENML.value, Channel.STATUS.value
 _UNREGISTERED = Standing.UNREGISTERED
-_Route = tuple[int, str, str, str]
-"""(series id, channel, village, device) of a valid topic."""
+_Route = tuple[int, str, Standing]
+"""(series id, channel, registry standing) of a valid topic of an admitted device."""
 
 
 @dataclass
@@ -59,13 +59,13 @@ class Decoded:
     rejections: list[Rejection] = field(default_factory=list)
     seq_series: list[int] = field(default_factory=list)
     seq_values: list[int] = field(default_factory=list)
-    seq_redelivered: list[bool] = field(default_factory=list)
+    seq_redelivered: set[int] = field(default_factory=set)
+    """Positions in `seq_values` of messages the broker delivered again (MQTT DUP)."""
     statuses: list[tuple[int, bool, int, int]] = field(default_factory=list)
     """(series, online, receive time, message index) of status changes to store."""
     statuses_repeated: int = 0
-    unregistered: set[int] = field(default_factory=set)
-    last_message: dict[int, int] = field(default_factory=dict)
-    """Index of each device's last message in the batch."""
+    unregistered: dict[int, int] = field(default_factory=dict)
+    """Unregistered device (series) → index of its last message in the batch."""
     channels: dict[str, int] = field(default_factory=dict)
     times: ReceiveTimes = field(default_factory=ReceiveTimes)
 
@@ -76,53 +76,95 @@ class Decoder:
     def __init__(self, series: SeriesIds, *, registry: DeviceRegistry | None, statuses: StatusTracker) -> None:
         self._series = series
         self._registry = registry
+        self._registry_generation = -1
         self._statuses = statuses
-        self._routes: dict[str, _Route | str] = {}
+        self._routes: dict[str, _Route | Rejection] = {}
 
-    def decode(self, messages: Sequence[InboundMessage]) -> Decoded:
-        """Decode every message; message `i` of the batch is `i` in samples and rejections."""
+    def decode(self, messages: Sequence[InboundMessage]) -> Decoded:  # noqa: PLR0912 - the hot loop, inlined on purpose
+        """Decode every message; message `i` of the batch is `i` in samples and rejections.
+
+        The loop handles the common message — a valid topic of an admitted device and one native JSON object
+        with `readings` and a credible integer `ts` — inline, because it runs once per message.
+        """
+        if self._registry is not None and self._registry.generation != self._registry_generation:
+            self._routes.clear()  # routes carry the registry's verdict
+            self._registry_generation = self._registry.generation
         out = Decoded()
-        routes, registry, channels, last_message = self._routes, self._registry, out.channels, out.last_message
+        routes, builder, seq_series, seq_values = self._routes, out.builder, out.seq_series, out.seq_values
+        telemetry = 0
         for index, message in enumerate(messages):
             route = routes.get(message.topic) or self._route(message.topic)
-            if isinstance(route, str):
-                out.rejections.append(Rejection(index, RejectReason.INVALID_TOPIC, route))
-                channels["invalid"] = channels.get("invalid", 0) + 1
+            if type(route) is Rejection:
+                out.rejections.append(replace(route, message=index))
                 continue
-            series, channel, village, device = route
-            channels[channel] = channels.get(channel, 0) + 1
-            if registry is not None:
-                standing = registry.admit(village, device)
-                if isinstance(standing, RejectReason):
-                    out.rejections.append(Rejection(index, standing, registry.detail(village, device)))
-                    continue
-                if standing is _UNREGISTERED:
-                    out.unregistered.add(series)
-            last_message[series] = index
-            if channel == _TELEMETRY:
-                if not _decode_fast(out, message, index, series):
-                    _decode_slowly(out, message, index, series)
-            elif channel == _SENML:
-                _decode_senml(out, message, index, series)
-            elif channel == _STATUS:
-                self._status(out, message, index, series)
-            else:
-                detail = f"channel {channel!r} is published by the ingestor, not ingested"
-                out.rejections.append(Rejection(index, RejectReason.INVALID_TOPIC, detail))
+            series, channel, standing = route  # type: ignore[misc]
+            if standing is _UNREGISTERED:
+                out.unregistered[series] = index
+            if channel != _TELEMETRY:
+                self._other_channel(out, message, index, series, channel)
+                continue
+            telemetry += 1
+            payload = message.payload
+            try:
+                obj = orjson.loads(payload) if len(payload) <= MAX_PAYLOAD_BYTES else None
+            except orjson.JSONDecodeError:
+                obj = None
+            readings = obj.get("readings") if type(obj) is dict else None
+            if type(readings) is not dict or not readings:
+                _decode_slowly(out, message, index, series)
+                continue
+            ts = obj.get("ts")  # type: ignore[union-attr]
+            if type(ts) is not int or not CREDIBLE_FROM_MS <= ts <= message.received_ms + MAX_FUTURE_MS:
+                ts, flagged = _receive_time_unless_credible(out, ts, series, message.received_ms, back=0)
+                if flagged:
+                    builder.clock_flagged.append(len(builder.ts_ms))
+            bat, rssi = obj.get("bat"), obj.get("rssi")  # type: ignore[union-attr]
+            if bat is not None or rssi is not None:
+                readings = _with_health(readings, bat, rssi)
+            builder.message.append(index)
+            builder.series.append(series)
+            builder.ts_ms.append(ts)
+            builder.counts.append(len(readings))
+            builder.keys.extend(readings)
+            builder.values.extend(readings.values())
+            seq = obj.get("seq")  # type: ignore[union-attr]
+            if type(seq) is int and 0 <= seq <= MAX_SEQ:
+                if message.dup:
+                    out.seq_redelivered.add(len(seq_values))
+                seq_series.append(series)
+                seq_values.append(seq)
+        if telemetry:
+            out.channels[_TELEMETRY] = out.channels.get(_TELEMETRY, 0) + telemetry
         return out
 
-    def _route(self, text: str) -> _Route | str:
+    def _route(self, text: str) -> _Route | Rejection:
+        """Parse a topic once: its series, channel and the registry's verdict, or why it is refused."""
+        found: _Route | Rejection
         try:
             topic = Topic.parse(text)
         except InvalidTopicError as exc:
-            found: _Route | str = str(exc)
+            found = Rejection(0, RejectReason.INVALID_TOPIC, str(exc))
         else:
-            series = self._series.id(topic.village, topic.device)
-            found = (series, topic.channel.value, topic.village, topic.device)
+            standing = self._registry.admit(topic.village, topic.device) if self._registry else Standing.REGISTERED
+            if isinstance(standing, RejectReason):
+                assert self._registry is not None  # noqa: S101 - only the registry rejects
+                found = Rejection(0, standing, self._registry.detail(topic.village, topic.device))
+            else:
+                found = (self._series.id(topic.village, topic.device), topic.channel.value, standing)
         if len(self._routes) >= _ROUTES_MAX:  # hostile or broken publishers cannot grow it forever
             self._routes.clear()
         self._routes[text] = found
         return found
+
+    def _other_channel(self, out: Decoded, message: InboundMessage, index: int, series: int, channel: str) -> None:
+        out.channels[channel] = out.channels.get(channel, 0) + 1
+        if channel == _SENML:
+            _decode_senml(out, message, index, series)
+        elif channel == _STATUS:
+            self._status(out, message, index, series)
+        else:
+            detail = f"channel {channel!r} is published by the ingestor, not ingested"
+            out.rejections.append(Rejection(index, RejectReason.INVALID_TOPIC, detail))
 
     def _status(self, out: Decoded, message: InboundMessage, index: int, series: int) -> None:
         try:
@@ -134,46 +176,6 @@ class Decoder:
             out.statuses.append((series, online, message.received_ms, index))
         else:
             out.statuses_repeated += 1
-
-
-def _decode_fast(out: Decoded, message: InboundMessage, index: int, series: int) -> bool:
-    """One native object with readings: decoded here, in one `orjson.loads`; False to take the slow path."""
-    payload = message.payload
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        return False
-    try:
-        obj = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return False
-    if type(obj) is not dict:
-        return False
-    readings = obj.get("readings")
-    if type(readings) is not dict or not readings:
-        return False
-    received_ms = message.received_ms
-    ts = obj.get("ts")
-    if type(ts) is int and CREDIBLE_FROM_MS <= ts <= received_ms + MAX_FUTURE_MS:
-        clock_flagged = False
-    else:
-        ts, clock_flagged = _receive_time_unless_credible(out, ts, series, received_ms, back=0)
-    bat, rssi = obj.get("bat"), obj.get("rssi")
-    if bat is not None or rssi is not None:
-        readings = _with_health(readings, bat, rssi)
-    builder = out.builder  # BatchBuilder.add, inlined: this runs once per message
-    builder.message.append(index)
-    builder.series.append(series)
-    builder.ts_ms.append(ts)
-    builder.clock.append(clock_flagged)
-    builder.position.append(NO_POSITION)
-    builder.counts.append(len(readings))
-    builder.keys.extend(readings)
-    builder.values.extend(readings.values())
-    seq = obj.get("seq")
-    if type(seq) is int and 0 <= seq <= MAX_SEQ:
-        out.seq_series.append(series)
-        out.seq_values.append(seq)
-        out.seq_redelivered.append(message.dup)
-    return True
 
 
 def _with_health(readings: dict[str, Any], bat: object, rssi: object) -> dict[str, Any]:
@@ -216,9 +218,10 @@ def _decode_slowly(out: Decoded, message: InboundMessage, index: int, series: in
         )
         seq = item.sequence()
         if seq is not None:
+            if message.dup:
+                out.seq_redelivered.add(len(out.seq_values))
             out.seq_series.append(series)
             out.seq_values.append(seq)
-            out.seq_redelivered.append(message.dup)
 
 
 def _decode_senml(out: Decoded, message: InboundMessage, index: int, series: int) -> None:

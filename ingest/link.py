@@ -7,7 +7,7 @@ back, so no message is ever counted lost twice or lost and received. The counter
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 SEQ_MODULO = 2**32
@@ -54,11 +54,20 @@ class SeqTracker:
         self._high: dict[int, int] = {}
         self._seen: dict[int, int] = {}
 
-    def observe(self, series: Sequence[int], seqs: Sequence[int], redelivered: Sequence[bool]) -> LinkReport:
-        """Account for counter values in arrival order: `seqs[i]` of device `series[i]`, redelivered or not."""
+    def observe(self, series: Sequence[int], seqs: Sequence[int], redelivered: Container[int]) -> LinkReport:
+        """Account for counter values in arrival order: `seqs[i]` of device `series[i]`.
+
+        `redelivered` holds the positions `i` whose message the broker delivered again (MQTT DUP).
+        """
         report = LinkReport()
-        for args in zip(series, seqs, redelivered, strict=True):
-            self._observe(*args, report)
+        high, seen = self._high, self._seen
+        for i, (one, seq) in enumerate(zip(series, seqs, strict=True)):
+            last = high.get(one)
+            if last is not None and (seq - last) % SEQ_MODULO == 1 and one not in report.devices:
+                high[one] = seq  # the common case, inline: the next message, nothing to report
+                seen[one] = ((seen[one] << 1) | 1) & _MASK
+            else:
+                self._observe(one, seq, i in redelivered, report)
         return report
 
     def _observe(self, series: int, seq: int, redelivered: bool, report: LinkReport) -> None:  # noqa: FBT001

@@ -6,7 +6,7 @@ sensors' last values (spikes, stuck sensors), the devices' `seq` counters and th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,7 +89,7 @@ class BatchPreparer:
             if self._seqs is not None
             else LinkReport()
         )
-        extra = self._extra_points(messages, decoded, link)
+        extra = self._extra_points(messages, decoded, columns, link)
         return PreparedBatch(
             lines=points.lines + quality.lines + extra.lines,
             origins=points.origins + quality.origins + extra.origins,
@@ -106,26 +106,28 @@ class BatchPreparer:
             channels=decoded.channels,
         )
 
-    def _extra_points(self, messages: Sequence[InboundMessage], decoded: Decoded, link: LinkReport) -> EncodedPoints:
+    def _extra_points(
+        self, messages: Sequence[InboundMessage], decoded: Decoded, columns: ReadingColumns, link: LinkReport
+    ) -> EncodedPoints:
         """Status changes, unregistered-device marks and link accounting: few lines, not per reading."""
         encoder = self._encoder
         lines = [encoder.status(s, online=online, ts_ms=ts) for s, online, ts, _ in decoded.statuses]
         origins = [index for *_, index in decoded.statuses]
-        for series in sorted(decoded.unregistered):
-            index = decoded.last_message[series]
+        for series, index in sorted(decoded.unregistered.items()):
             lines.append(encoder.unregistered(series, messages[index].received_ms))
             origins.append(index)
-        for series, delta in link.devices.items():
-            if delta.eventful:
-                index = decoded.last_message[series]
-                fields = [
-                    ("seq", float(delta.seq)),
-                    ("lost", float(delta.lost)),
-                    ("duplicated", float(delta.duplicated)),
-                    ("reboot", float(delta.reboot)),
-                ]
-                lines.append(encoder.link(series, fields, messages[index].received_ms))
-                origins.append(index)
+        eventful = {series: delta for series, delta in link.devices.items() if delta.eventful}
+        last_message = _last_message_of(columns, eventful)
+        for series, delta in eventful.items():
+            index = last_message[series]
+            fields = [
+                ("seq", float(delta.seq)),
+                ("lost", float(delta.lost)),
+                ("duplicated", float(delta.duplicated)),
+                ("reboot", float(delta.reboot)),
+            ]
+            lines.append(encoder.link(series, fields, messages[index].received_ms))
+            origins.append(index)
         return EncodedPoints(lines, origins)
 
     def _flags(self, columns: ReadingColumns, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8]:
@@ -182,14 +184,14 @@ def _row_rejections(columns: ReadingColumns, reason: npt.NDArray[np.int8]) -> li
         sample = int(columns.sample[row])
         code = _REASONS[int(reason[row])]
         key = columns.keys[row]
-        position = columns.sample_position[sample]
+        position = columns.sample_position.get(sample)
         rejections.append(
             Rejection(
                 int(columns.sample_message[sample]),
                 code,
                 _row_detail(code, key, columns, row),
                 key[:64],
-                position if position >= 0 else None,
+                position,
             )
         )
     return rejections
@@ -224,8 +226,16 @@ def _credible_times(columns: ReadingColumns, rows: npt.NDArray[np.intp]) -> npt.
     return columns.sample_ts[stored & ~columns.sample_clock]
 
 
-def _unregistered_count(columns: ReadingColumns, rows: npt.NDArray[np.intp], unregistered: set[int]) -> int:
+def _unregistered_count(columns: ReadingColumns, rows: npt.NDArray[np.intp], unregistered: dict[int, int]) -> int:
     if not unregistered or not len(rows):
         return 0
     series = columns.sample_series[columns.sample[rows]]
     return int(np.isin(series, np.fromiter(unregistered, dtype=np.int32)).sum())
+
+
+def _last_message_of(columns: ReadingColumns, series: Mapping[int, object]) -> dict[int, int]:
+    """Index of the last message carrying a sample of each of `series`."""
+    if not series:
+        return {}
+    samples = np.flatnonzero(np.isin(columns.sample_series, np.fromiter(series, dtype=np.int32)))
+    return dict(zip(columns.sample_series[samples].tolist(), columns.sample_message[samples].tolist(), strict=True))

@@ -53,6 +53,8 @@ class DeviceRegistry:
         self._poll_s = poll_s
         self._clock_s = clock_s
         self._village_of: dict[str, str] = {}
+        self.generation = 0
+        """Incremented at every reload, so callers can drop verdicts they cached."""
         self._stamp: _Stamp | None = None
         self._checked_s = clock_s()
         self._missing_logged = False
@@ -118,3 +120,4 @@ class DeviceRegistry:
         registry: Registry = parse_registry(self._path.read_text(encoding="utf-8"))
         self._village_of = {d.id: d.village for d in registry.devices}
         self._stamp = stamp
+        self.generation += 1
