@@ -24,6 +24,7 @@ _NAMES = tuple(q.name for q in CATALOGUE)
 _PREFIX = tuple(f"{escape_key(name)}=" for name in _NAMES)
 _DOMAINS = len(DOMAINS)
 _DOMAIN_NAMES = tuple(d.value for d in DOMAINS)
+_DATA_PREFIXES = tuple(f"{name}," for name in _DOMAIN_NAMES)
 _FLAG_FIELDS = tuple(",".join(f"{name}=1.0" for name in flag_fields(bits)) for bits in range(1 << len(QualityFlag)))
 
 
@@ -131,3 +132,10 @@ def format_floats(values: npt.NDArray[np.float64]) -> list[str]:
     if not len(values):
         return []
     return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].decode().split(",")
+
+
+def readings_in(line: str) -> int:
+    """How many readings a line carries (fields of a data measurement; 0 for flags, status, link)."""
+    if not line.startswith(_DATA_PREFIXES):
+        return 0
+    return line.split(" ", 2)[1].count(",") + 1

@@ -14,7 +14,8 @@ SEQ_MODULO = 2**32
 WINDOW = 1024
 """How many recent counter values are remembered per device, to recognise duplicates and late arrivals."""
 REBOOT_SEQ_MAX = 16
-"""A counter that goes back to at most this value restarted: the board rebooted (firmware starts at 0 or 1)."""
+"""A counter that goes back by more than this, to at most this, restarted: the board rebooted (firmware starts
+at 0 or 1). A counter that goes back further than the window is taken as a reset too."""
 MAX_GAP = 2**20
 """A jump forward larger than this is a counter reset, not a million lost messages."""
 _MASK = (1 << WINDOW) - 1
@@ -99,15 +100,15 @@ class SeqTracker:
             else:
                 delta.duplicated += 1
                 report.duplicated += 1
-        elif back < WINDOW and seq > REBOOT_SEQ_MAX:
+        elif seq <= REBOOT_SEQ_MAX < back or back >= WINDOW:
+            self._restart(series, seq)
+            delta.reboot += 1
+            report.reboots += 1
+        else:  # a message counted lost arrives after all
             self._seen[series] |= 1 << back
             delta.lost -= 1
             report.lost -= 1
             report.late += 1
-        else:
-            self._restart(series, seq)
-            delta.reboot += 1
-            report.reboots += 1
 
     def _restart(self, series: int, seq: int) -> None:
         self._high[series] = seq

@@ -59,6 +59,8 @@ class MqttSource:
         self._stopping = False
         self._connected = threading.Event()
         self._unreachable_logged = False
+        self._flushed = threading.Event()
+        self._flush_mid: int | None = None
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -77,6 +79,7 @@ class MqttSource:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_unsubscribe = self._on_unsubscribe
 
     @property
     def connected(self) -> bool:
@@ -140,9 +143,23 @@ class MqttSource:
         logger.debug("publish to %s refused by the client: %s", topic, paho.error_string(info.rc))
         return False
 
-    def stop(self) -> None:
-        """Disconnect cleanly; the persistent session (and its queue) stays on the broker."""
+    def stop(self, *, flush_timeout_s: float = 3.0) -> None:
+        """Disconnect cleanly; the persistent session (and its queue) stays on the broker.
+
+        The broker keeps sending up to Receive Maximum messages, so our socket has unread data when it closes,
+        and Linux then resets the connection: the broker may drop our last acknowledgements still in its receive
+        buffer. So first a barrier: UNSUBSCRIBE from a topic we never subscribed to; the broker answers it after
+        processing every packet sent before it, acknowledgements included. Messages that arrive meanwhile are
+        not acknowledged and come back on the next connection.
+        """
         self._stopping = True
+        if self._connected.is_set():
+            self._flushed.clear()
+            result, mid = self._client.unsubscribe(f"$flush/{self._client_id}")
+            if result == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                self._flush_mid = mid
+                if not self._flushed.wait(flush_timeout_s):
+                    logger.warning("the broker did not confirm our last acknowledgements; they may be redelivered")
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -202,6 +219,20 @@ class MqttSource:
             self._connected.set()
         except Exception:
             logger.exception("error in the MQTT subscribe callback")
+
+    def _on_unsubscribe(
+        self,
+        _client: paho.Client,
+        _userdata: object,
+        mid: int,
+        _reason_codes: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
+        try:
+            if mid == self._flush_mid:
+                self._flushed.set()
+        except Exception:
+            logger.exception("error in the MQTT unsubscribe callback")
 
     def _on_disconnect(
         self,

@@ -16,9 +16,9 @@ from typing import Protocol
 import numpy as np
 import orjson
 
-from devices.quantities import Domain
 from devices.reasons import RejectReason
 from devices.topics import Channel, Topic
+from ingest.encode import readings_in
 from ingest.messages import InboundMessage
 from ingest.metrics import IngestMetrics
 from ingest.prepare import BatchPreparer, PreparedBatch
@@ -29,7 +29,6 @@ from ingest.store import DurableStore, Stored
 logger = logging.getLogger(__name__)
 
 MAX_NOTICE_REJECTIONS = 20
-_DATA_PREFIXES = tuple(f"{d.value}," for d in Domain)
 
 
 class MessageSource(Protocol):
@@ -147,7 +146,7 @@ class IngestLoop:
         acked: int,
     ) -> None:
         m = self._metrics
-        refused_readings = sum(_readings_in(prepared.lines[i]) for i in stored.refused)
+        refused_readings = sum(readings_in(prepared.lines[i]) for i in stored.refused)
         kept = prepared.stored - refused_readings
         by_reason: dict[str, int] = {}
         for rejection in rejections:
@@ -220,10 +219,3 @@ class IngestLoop:
                 dropped += 1
         self._metrics.count_labelled(self._metrics.notices, {"published": published, "dropped": dropped})
         self._metrics.count(notices_dropped=dropped)
-
-
-def _readings_in(line: str) -> int:
-    """How many readings a line carries (fields of a data measurement; 0 for flags, status, link)."""
-    if not line.startswith(_DATA_PREFIXES):
-        return 0
-    return line.split(" ", 2)[1].count(",") + 1
