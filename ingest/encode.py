@@ -25,6 +25,8 @@ _PREFIX = tuple(f"{escape_key(name)}=" for name in _NAMES)
 _DOMAINS = len(DOMAINS)
 _DOMAIN_NAMES = tuple(d.value for d in DOMAINS)
 _DATA_PREFIXES = tuple(f"{name}," for name in _DOMAIN_NAMES)
+_ALL = -1
+_UNREGISTERED_FIELD = f"{QualityFlag.UNREGISTERED.field}=1.0"
 _FLAG_FIELDS = tuple(",".join(f"{name}=1.0" for name in flag_fields(bits)) for bits in range(1 << len(QualityFlag)))
 
 
@@ -102,10 +104,7 @@ class LineEncoder:
 
     def unregistered(self, series: int, ts_ms: int) -> str:
         """The once-per-batch `quality` point that marks a device as not (or differently) registered."""
-        tags = {TAG_VILLAGE: self.series.villages[series], TAG_DEVICE: self.series.devices[series]}
-        return encode_line(
-            series_key(QUALITY, {**tags, TAG_QUANTITY: QUANTITY_ALL}), [(QualityFlag.UNREGISTERED.field, 1.0)], ts_ms
-        )
+        return f"{self._quality_key(series, _ALL)} {_UNREGISTERED_FIELD} {ts_ms}"
 
     def status(self, series: int, *, online: bool, ts_ms: int) -> str:
         """A `status` point."""
@@ -116,12 +115,13 @@ class LineEncoder:
         return encode_line(self.key(LINK, series), fields, ts_ms)
 
     def _quality_key(self, series: int, quantity: int) -> str:
+        """`quality,device=..,quantity=..,village=..`; quantity _ALL is the whole device."""
         found = self._quality_keys.get((series, quantity))
         if found is None:
             tags = {
                 TAG_VILLAGE: self.series.villages[series],
                 TAG_DEVICE: self.series.devices[series],
-                TAG_QUANTITY: _NAMES[quantity],
+                TAG_QUANTITY: QUANTITY_ALL if quantity == _ALL else _NAMES[quantity],
             }
             found = self._quality_keys[(series, quantity)] = series_key(QUALITY, tags)
         return found

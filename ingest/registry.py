@@ -97,7 +97,7 @@ class DeviceRegistry:
         try:
             stamp = self._stat()
         except OSError:
-            if not self._missing_logged:
+            if self._stamp is not None and not self._missing_logged:  # (a missing file at start-up was logged)
                 logger.error("device registry %s is missing; keeping the last version read", self._path)
                 self._missing_logged = True
             return

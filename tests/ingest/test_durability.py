@@ -285,3 +285,20 @@ def test_the_shipped_broker_config_keeps_a_burst_larger_than_mosquittos_default_
         assert _burst_reaches_a_slow_subscriber(port, count) < count / 2
     finally:
         default.stop()
+
+
+def test_a_broker_restart_mid_stream_is_survived_by_reconnecting(
+    broker: Broker, influxdb, ingest_settings: IngestSettings, village_id, caplog: pytest.LogCaptureFixture
+) -> None:
+    ingestor = RunningIngestor(ingest_settings).start()
+    publisher = SteadyPublisher(broker.url, village_id, count=2000, rate_per_s=500).start()
+    try:
+        eventually(lambda: ingestor.service.counters.messages >= 300, what="the stream under way")
+        broker.restart()  # the broker saves its queue on SIGTERM; both clients reconnect
+        publisher.join()
+        expected = publisher.count * publisher.readings_per_message
+        eventually(lambda: stored(influxdb.url, ingest_settings.influx_db) == expected, timeout_s=30, what="all")
+    finally:
+        ingestor.close()
+    reconnects = [r for r in caplog.records if "reconnecting with backoff" in r.getMessage()]
+    assert len(reconnects) == 1  # one WARNING for the state change, not one per attempt
