@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
 
+FLUSH_TOPIC = "$flush/village-ingest"
+"""Never subscribed: unsubscribing from it is a round trip that leaves the session as it was."""
 NOTICE_QUEUE_MAX = 10_000
 """Rejection notices paho may hold unacknowledged; beyond that they are dropped (counted), never the data."""
 
@@ -38,6 +40,7 @@ READ_BURST = 1000
 """Packets read per turn of the network loop (stock paho reads one per select())."""
 READ_CHUNK = 64 * 1024
 _PUBACK = 0x40
+_SESSION_TAKEN_OVER = 0x8E
 _WAKE = b"0"
 
 
@@ -125,6 +128,7 @@ class MqttSource:
         session_expiry_s: int,
         ca_file: str | None = None,
         keepalive_s: int = 30,
+        fast_path: bool = True,
     ) -> None:
         self._endpoint = endpoint
         self._subscriptions = tuple(subscriptions)
@@ -139,8 +143,7 @@ class MqttSource:
         self._connected = threading.Event()
         self._unreachable_logged = False
         self._flushed = threading.Event()
-        self._flush_mid: int | None = None
-        client_class = _FastClient if _FastClient.supported() else paho.Client
+        client_class = _FastClient if fast_path and _FastClient.supported() else paho.Client
         self._client = client_class(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -237,12 +240,10 @@ class MqttSource:
         """
         self._stopping = True
         if self._connected.is_set():
-            self._flushed.clear()
-            result, mid = self._client.unsubscribe(f"$flush/{self._client_id}")
-            if result == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                self._flush_mid = mid
-                if not self._flushed.wait(flush_timeout_s):
-                    logger.warning("the broker did not confirm our last acknowledgements; they may be redelivered")
+            self._flushed.clear()  # the only UNSUBSCRIBE we ever send, so any UNSUBACK is its answer
+            result, _mid = self._client.unsubscribe(FLUSH_TOPIC)
+            if result == MQTTErrorCode.MQTT_ERR_SUCCESS and not self._flushed.wait(flush_timeout_s):
+                logger.warning("the broker did not confirm our last acknowledgements; they may be redelivered")
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -307,13 +308,12 @@ class MqttSource:
         self,
         _client: paho.Client,
         _userdata: object,
-        mid: int,
+        _mid: int,
         _reason_codes: list[ReasonCode],
         _properties: Properties | None,
     ) -> None:
         try:
-            if mid == self._flush_mid:
-                self._flushed.set()
+            self._flushed.set()
         except Exception:
             logger.exception("error in the MQTT unsubscribe callback")
 
@@ -326,7 +326,13 @@ class MqttSource:
         _properties: Properties | None,
     ) -> None:
         try:
-            if self._connected.is_set() and not self._stopping:
+            if reason_code.value == _SESSION_TAKEN_OVER and not self._stopping:
+                logger.error(
+                    "another client connected with our client id %s and took the session over: give every "
+                    "ingestor its own VILLAGE_INGEST_CLIENT_ID (--client-id)",
+                    self._client_id,
+                )
+            elif self._connected.is_set() and not self._stopping:
                 logger.warning("disconnected from %s (%s); reconnecting with backoff", self._endpoint, reason_code)
             self._connected.clear()
         except Exception:

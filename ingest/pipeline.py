@@ -86,9 +86,30 @@ class IngestLoop:
         """Process batches until `stop` is set; the batch in hand is finished (or left unacknowledged)."""
         while not stop.is_set():
             batch = self._collect(stop)
-            self._housekeeping()
-            if batch:
-                self.process(batch, stop)
+            try:
+                self._housekeeping()
+                if batch:
+                    self.process(batch, stop)
+            except Exception:
+                logger.exception("a batch of %d messages failed; isolating the message that causes it", len(batch))
+                self._isolate(batch, stop)
+
+    def _isolate(self, batch: Sequence[InboundMessage], stop: threading.Event) -> None:
+        """Process one message at a time; a message that still fails is kept as `internal_error` and acknowledged.
+
+        A message that trips a bug would otherwise fail its batch forever after every redelivery and stall the
+        province; in the rejected store it waits for the fix and `village rejects replay`.
+        """
+        for message in batch:
+            try:
+                self.process([message], stop)
+            except Exception as exc:
+                logger.exception("message on %r fails the pipeline; keeping it as internal_error", message.topic[:160])
+                rejection = Rejection(0, RejectReason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"[:300])
+                if self._record([message], [rejection], stop):
+                    self._source.ack([message])
+                    self._metrics.count_labelled(self._metrics.rejected, {RejectReason.INTERNAL_ERROR.value: 1})
+                    self._metrics.count(messages=1, rejected=1, acked=1)
 
     def _collect(self, stop: threading.Event) -> list[InboundMessage]:
         first = self._source.get(0.2)

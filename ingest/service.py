@@ -68,6 +68,7 @@ class IngestService:
             receive_maximum=settings.ingest_receive_maximum,
             session_expiry_s=settings.ingest_session_expiry_s,
             ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
+            fast_path=settings.ingest_mqtt_fast_path,
         )
         self._preparer = BatchPreparer(registry=self.registry, seq_accounting=settings.seq_accounting)
         store = DurableStore(

@@ -38,6 +38,9 @@ class IngestSettings(VillageSettings):
         None, description="count lost/duplicated messages from seq; default: on unless a share group is set"
     )
     ingest_summary_interval_s: float = Field(60.0, gt=0)
+    ingest_mqtt_fast_path: bool = Field(
+        default=True, description="tuned paho receive path; false = stock paho (an escape hatch for paho upgrades)"
+    )
 
     @property
     def spool_dir(self) -> Path:

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from devices.registry import RegisteredDevice, Registry, Village, format_registry
+import ingest.decode
 from devices.senml import encode_senml
 from ingest.rejects import read_entries
 from ingest.settings import IngestSettings
@@ -229,3 +230,67 @@ def test_policy_reject_without_a_registry_refuses_to_start(broker, influxdb, dat
     process = village_process("ingest", "ingest", env=env, log_dir=tmp_path)
     assert process.popen.wait(30) == 2
     assert "VILLAGE_INGEST_UNKNOWN_DEVICES=reject needs a valid registry" in process.log_tail()
+
+
+def test_the_stock_paho_receive_path_still_works(broker, influxdb, ingest_settings: IngestSettings, village_id) -> None:
+    settings = ingest_settings.model_copy(update={"ingest_mqtt_fast_path": False})  # the operator's escape hatch
+    ingestor = RunningIngestor(settings).start()
+    try:
+        with mqtt_publisher(broker.url) as client:
+            publish_all(
+                client, [telemetry_message(village_id, f"d{i % 7}", {"ph": 7.0}, NOW_MS + i) for i in range(300)]
+            )
+        eventually(lambda: influx_count(influxdb.url, settings.influx_db, "ph") == 300, what="all stored")
+        eventually(lambda: ingestor.service.counters.acked == 300, what="all acknowledged")
+    finally:
+        ingestor.close()
+
+
+def test_a_periodic_summary_is_logged_and_written_as_pipeline_points(
+    broker, influxdb, ingest_settings: IngestSettings, village_id, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="ingest")
+    settings = ingest_settings.model_copy(update={"ingest_summary_interval_s": 0.5})
+    ingestor = RunningIngestor(settings).start()
+    try:
+        with mqtt_publisher(broker.url) as client:
+            publish_all(client, [
+                telemetry_message(village_id, "p1", {"ph": 7.0}, NOW_MS),
+                telemetry_message(village_id, "p1", {"ph": 99.0}, NOW_MS + 1),
+            ])  # fmt: skip
+        db = settings.influx_db
+        rows = eventually(
+            lambda: [r for r in influx_rows(influxdb.url, db, "SELECT * FROM pipeline") if r["received"]],
+            what="a pipeline point with the two messages",
+        )
+        rejects = eventually(lambda: influx_rows(influxdb.url, db, "SELECT * FROM rejects"), what="rejects point")
+    finally:
+        ingestor.close()
+    assert rows[0]["instance"] == settings.ingest_client_id
+    assert (rows[0]["received"], rows[0]["stored"], rows[0]["rejected"], rows[0]["connected"]) == (2.0, 1.0, 1.0, 1.0)
+    assert [(r["reason"], r["count"]) for r in rejects] == [("hard_limit", 1.0)]
+    assert any("2 messages, 2 readings: 1 stored" in r.getMessage() for r in caplog.records)
+
+
+def test_a_message_that_trips_a_bug_is_kept_aside_and_the_rest_flows(
+    broker, influxdb, ingest_settings: IngestSettings, village_id, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = ingest.decode.decode_senml
+
+    def buggy(payload: bytes, *, received_ms: int) -> object:  # a bug that only this payload triggers
+        if b"boom" in payload:
+            raise RuntimeError("simulated bug")
+        return real(payload, received_ms=received_ms)
+
+    monkeypatch.setattr(ingest.decode, "decode_senml", buggy)
+    ingestor = RunningIngestor(ingest_settings).start()
+    stream = [telemetry_message(village_id, f"g{i % 5}", {"ph": 7.0}, NOW_MS + i) for i in range(50)]
+    stream.insert(20, (f"village/{village_id}/b1/senml", b'[{"n": "ph", "v": 7, "boom": 1}]'))
+    try:
+        with mqtt_publisher(broker.url) as client:
+            publish_all(client, stream)
+        eventually(lambda: influx_count(influxdb.url, ingest_settings.influx_db, "ph") == 50, what="the rest stored")
+        eventually(lambda: ingestor.service.counters.acked == 51, what="everything acknowledged")
+    finally:
+        ingestor.close()
+    assert rejected_reasons(ingest_settings) == {f"village/{village_id}/b1/senml": ["internal_error"]}
