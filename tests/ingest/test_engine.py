@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from devices.registry import RegisteredDevice, Registry, Village, format_registry
 import ingest.decode
+from devices.registry import RegisteredDevice, Registry, Village, format_registry
 from devices.senml import encode_senml
 from ingest.rejects import read_entries
 from ingest.settings import IngestSettings
