@@ -87,13 +87,18 @@ def publish_backlog(broker: Broker, count: int, devices: int) -> dict[str, float
     return dict(orjson.loads(result.stdout))
 
 
-def bare_rate(broker: Broker, count: int, devices: int) -> tuple[float, dict[str, float]]:
-    """Readings/s of the bare subscriber draining a backlog of `count` messages."""
+def bare_rate(broker: Broker, count: int, devices: int, *, live: bool) -> tuple[float, dict[str, float]]:
+    """Readings/s of the bare subscriber draining a backlog of `count` messages (or taking them live)."""
     argv = [sys.executable, str(HERE / "_bare_subscriber.py"), "--port", str(broker.port), "--client-id", "bench-bare"]
     subprocess.run(argv, check=True, timeout=60)  # create the persistent session
-    published = publish_backlog(broker, count, devices)
-    result = subprocess.run([*argv, "--count", str(count)], capture_output=True, check=True, timeout=900)
-    seconds = float(orjson.loads(result.stdout)["seconds"])
+    if live:
+        subscriber = subprocess.Popen([*argv, "--count", str(count)], stdout=subprocess.PIPE)
+        published = publish_backlog(broker, count, devices)
+        out, _ = subscriber.communicate(timeout=900)
+    else:
+        published = publish_backlog(broker, count, devices)
+        out = subprocess.run([*argv, "--count", str(count)], capture_output=True, check=True, timeout=900).stdout
+    seconds = float(orjson.loads(out)["seconds"])
     return count * READINGS_PER_MESSAGE / seconds, published
 
 
@@ -197,7 +202,7 @@ def main() -> None:
         broker = start_mosquitto(work / "mosquitto")
         database = start_influxd(work / "influxdb")
         try:
-            bare, published = bare_rate(broker, args.count, args.devices)
+            bare, published = bare_rate(broker, args.count, args.devices, live=args.live)
             variants = {
                 "tuned paho receive path": "true",
                 **({"stock paho receive path": "false"} if args.stock_paho else {}),

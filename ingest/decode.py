@@ -80,7 +80,7 @@ class Decoder:
         self._statuses = statuses
         self._routes: dict[str, _Route | Rejection] = {}
 
-    def decode(self, messages: Sequence[InboundMessage]) -> Decoded:  # noqa: PLR0912 - the hot loop, inlined on purpose
+    def decode(self, messages: Sequence[InboundMessage]) -> Decoded:  # noqa: PLR0912, PLR0915 - the hot loop, inlined
         """Decode every message; message `i` of the batch is `i` in samples and rejections.
 
         The loop handles the common message — a valid topic of an admitted device and one native JSON object
@@ -90,49 +90,56 @@ class Decoder:
             self._routes.clear()  # routes carry the registry's verdict
             self._registry_generation = self._registry.generation
         out = Decoded()
-        routes, builder, seq_series, seq_values = self._routes, out.builder, out.seq_series, out.seq_values
+        builder = out.builder
+        # Names bound once: this loop runs for every message, and local lookups are the cheap ones in CPython.
+        get_route, loads, json_error = self._routes.get, orjson.loads, orjson.JSONDecodeError
+        max_bytes, credible_from, max_future, max_seq = MAX_PAYLOAD_BYTES, CREDIBLE_FROM_MS, MAX_FUTURE_MS, MAX_SEQ
+        add_message, add_series, add_ts = builder.message.append, builder.series.append, builder.ts_ms.append
+        add_count, add_keys, add_values = builder.counts.append, builder.keys.extend, builder.values.extend
+        add_seq_series, add_seq = out.seq_series.append, out.seq_values.append
+        telemetry_channel, unregistered = _TELEMETRY, _UNREGISTERED
         telemetry = 0
         for index, message in enumerate(messages):
-            route = routes.get(message.topic) or self._route(message.topic)
+            route = get_route(message.topic) or self._route(message.topic)
             if type(route) is Rejection:
                 out.rejections.append(replace(route, message=index))
                 continue
             series, channel, standing = route  # type: ignore[misc]
-            if standing is _UNREGISTERED:
+            if standing is unregistered:
                 out.unregistered[series] = index
-            if channel != _TELEMETRY:
+            if channel != telemetry_channel:
                 self._other_channel(out, message, index, series, channel)
                 continue
             telemetry += 1
             payload = message.payload
             try:
-                obj = orjson.loads(payload) if len(payload) <= MAX_PAYLOAD_BYTES else None
-            except orjson.JSONDecodeError:
+                obj = loads(payload) if len(payload) <= max_bytes else None
+            except json_error:
                 obj = None
             readings = obj.get("readings") if type(obj) is dict else None
             if type(readings) is not dict or not readings:
                 _decode_slowly(out, message, index, series)
                 continue
             ts = obj.get("ts")  # type: ignore[union-attr]
-            if type(ts) is not int or not CREDIBLE_FROM_MS <= ts <= message.received_ms + MAX_FUTURE_MS:
+            if type(ts) is not int or not credible_from <= ts <= message.received_ms + max_future:
                 ts, flagged = _receive_time_unless_credible(out, ts, series, message.received_ms, back=0)
                 if flagged:
                     builder.clock_flagged.append(len(builder.ts_ms))
             bat, rssi = obj.get("bat"), obj.get("rssi")  # type: ignore[union-attr]
             if bat is not None or rssi is not None:
                 readings = _with_health(readings, bat, rssi)
-            builder.message.append(index)
-            builder.series.append(series)
-            builder.ts_ms.append(ts)
-            builder.counts.append(len(readings))
-            builder.keys.extend(readings)
-            builder.values.extend(readings.values())
+            add_message(index)
+            add_series(series)
+            add_ts(ts)
+            add_count(len(readings))
+            add_keys(readings)
+            add_values(readings.values())
             seq = obj.get("seq")  # type: ignore[union-attr]
-            if type(seq) is int and 0 <= seq <= MAX_SEQ:
+            if type(seq) is int and 0 <= seq <= max_seq:
                 if message.dup:
-                    out.seq_redelivered.add(len(seq_values))
-                seq_series.append(series)
-                seq_values.append(seq)
+                    out.seq_redelivered.add(len(out.seq_values))
+                add_seq_series(series)
+                add_seq(seq)
         if telemetry:
             out.channels[_TELEMETRY] = out.channels.get(_TELEMETRY, 0) + telemetry
         return out

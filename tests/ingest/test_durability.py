@@ -302,3 +302,4 @@ def test_a_broker_restart_mid_stream_is_survived_by_reconnecting(
         ingestor.close()
     reconnects = [r for r in caplog.records if "reconnecting with backoff" in r.getMessage()]
     assert len(reconnects) == 1  # one WARNING for the state change, not one per attempt
+    assert any("session present: True" in r.getMessage() for r in caplog.records)  # the broker kept our queue
