@@ -290,6 +290,7 @@ def test_the_shipped_broker_config_keeps_a_burst_larger_than_mosquittos_default_
 def test_a_broker_restart_mid_stream_is_survived_by_reconnecting(
     broker: Broker, influxdb, ingest_settings: IngestSettings, village_id, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("INFO", logger="ingest")
     ingestor = RunningIngestor(ingest_settings).start()
     publisher = SteadyPublisher(broker.url, village_id, count=2000, rate_per_s=500).start()
     try:
