@@ -65,6 +65,8 @@ class BatchBuilder:
     """Samples whose time is a receive-time stand-in."""
     positions: dict[int, int] = field(default_factory=dict)
     """Sample → its index in a store-and-forward array or SenML pack."""
+    raw: list[dict[str, object] | None] = field(default_factory=list)
+    """The decoded `readings` object itself, when the sample is exactly that object (see encode)."""
 
     def add(
         self,
@@ -87,6 +89,7 @@ class BatchBuilder:
         self.counts.append(len(readings))
         self.keys.extend(readings)
         self.values.extend(readings.values())
+        self.raw.append(None)
 
     def columns(self) -> ReadingColumns:
         """Everything accumulated, as arrays."""
@@ -110,6 +113,8 @@ class BatchBuilder:
             sample_ts=np.array(self.ts_ms, dtype=np.int64),
             sample_clock=clock,
             sample_position=self.positions,
+            sample_counts=np.array(self.counts, dtype=np.int64),
+            sample_raw=self.raw,
         )
 
 
@@ -153,6 +158,10 @@ class ReadingColumns:
     """The device time was missing or not credible; the sample's time is the receive time."""
     sample_position: dict[int, int]
     """Sample → index in a store-and-forward array or SenML pack (absent otherwise)."""
+    sample_counts: npt.NDArray[np.int64]
+    """Readings per sample."""
+    sample_raw: list[dict[str, object] | None]
+    """The decoded `readings` object of a sample that is exactly that object, else None."""
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -96,6 +96,7 @@ class Decoder:
         max_bytes, credible_from, max_future, max_seq = MAX_PAYLOAD_BYTES, CREDIBLE_FROM_MS, MAX_FUTURE_MS, MAX_SEQ
         add_message, add_series, add_ts = builder.message.append, builder.series.append, builder.ts_ms.append
         add_count, add_keys, add_values = builder.counts.append, builder.keys.extend, builder.values.extend
+        add_raw = builder.raw.append
         add_seq_series, add_seq = out.seq_series.append, out.seq_values.append
         telemetry_channel, unregistered = _TELEMETRY, _UNREGISTERED
         telemetry = 0
@@ -128,6 +129,9 @@ class Decoder:
             bat, rssi = obj.get("bat"), obj.get("rssi")  # type: ignore[union-attr]
             if bat is not None or rssi is not None:
                 readings = _with_health(readings, bat, rssi)
+                add_raw(None)
+            else:
+                add_raw(readings)
             add_message(index)
             add_series(series)
             add_ts(ts)

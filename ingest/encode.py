@@ -57,7 +57,53 @@ class LineEncoder:
         return found
 
     def readings(self, columns: ReadingColumns, rows: npt.NDArray[np.intp]) -> EncodedPoints:
-        """One line per (sample, measurement) over `rows`, which must all be accepted (known, finite)."""
+        """One line per (sample, measurement) over `rows`, which must all be accepted (known, finite).
+
+        A sample that is exactly a decoded `readings` object, every value accepted and all in one measurement
+        (the common case), is written from that object by one orjson call for all such samples: its JSON text
+        `{"ph":7.2,"ec":250}` is the field set `ph=7.2,ec=250` once quotes and braces go (a bare number is a
+        float in line protocol; identifiers are checked names). Everything else is assembled per reading.
+        """
+        if not len(rows):
+            return EncodedPoints([], [])
+        whole = self._whole_samples(columns, rows)
+        if not len(whole):
+            return self._assembled(columns, rows)
+        bodies = orjson.dumps([columns.sample_raw[i] for i in whole.tolist()])[2:-2]
+        fields = bodies.replace(b'"', b"").replace(b":", b"=").decode().split("},{")
+        series_domain = (
+            columns.sample_series[whole].astype(np.int64) * _DOMAINS
+            + DOMAIN_OF[columns.quantity[self._first_row(columns, whole)]]
+        ).tolist()
+        get, make = self._data_keys.get, self._data_key
+        lines = [
+            f"{get(key) or make(key)} {body} {ts}"
+            for key, body, ts in zip(series_domain, fields, columns.sample_ts[whole].tolist(), strict=True)
+        ]
+        rest = rows[~np.isin(columns.sample[rows], whole)]
+        assembled = self._assembled(columns, rest)
+        return EncodedPoints(lines + assembled.lines, columns.sample_message[whole].tolist() + assembled.origins)
+
+    @staticmethod
+    def _first_row(columns: ReadingColumns, samples: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        return np.searchsorted(columns.sample, samples)
+
+    def _whole_samples(self, columns: ReadingColumns, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """Samples written from their decoded object: raw kept, every reading accepted, one measurement."""
+        raw = np.fromiter((r is not None for r in columns.sample_raw), dtype=np.bool_, count=len(columns.sample_raw))
+        if not raw.any():
+            return np.zeros(0, dtype=np.intp)
+        counts = columns.sample_counts
+        accepted = (np.bincount(columns.sample[rows], minlength=len(raw)) == counts) & (counts > 0)
+        known = np.zeros(len(columns), dtype=np.bool_)
+        known[rows] = True
+        domain = DOMAIN_OF[np.where(known, columns.quantity, 0)]
+        starts = np.minimum(np.concatenate(([0], np.cumsum(counts)[:-1])), len(domain) - 1)
+        one_domain = np.minimum.reduceat(domain, starts) == np.maximum.reduceat(domain, starts)
+        return np.flatnonzero(raw & accepted & one_domain)
+
+    def _assembled(self, columns: ReadingColumns, rows: npt.NDArray[np.intp]) -> EncodedPoints:
+        """Lines assembled reading by reading (any sample)."""
         if not len(rows):
             return EncodedPoints([], [])
         quantity = columns.quantity[rows]

@@ -294,3 +294,14 @@ def test_a_message_that_trips_a_bug_is_kept_aside_and_the_rest_flows(
     finally:
         ingestor.close()
     assert rejected_reasons(ingest_settings) == {f"village/{village_id}/b1/senml": ["internal_error"]}
+
+
+def test_integers_and_exponents_are_stored_as_float_fields(broker, influxdb, running, village_id) -> None:
+    payload = b'{"ts": 1764489600000, "readings": {"ec": 250, "turbidity": 1e-7, "ph": 7, "water_level": 3E2}}'
+    with mqtt_publisher(broker.url) as client:
+        publish_all(client, [(f"village/{village_id}/f1/telemetry", payload)])
+    db = running.settings.influx_db
+    rows = eventually(lambda: influx_rows(influxdb.url, db, "SELECT * FROM water"), what="stored")
+    assert [(r["ec"], r["turbidity"], r["ph"], r["water_level"]) for r in rows] == [(250.0, 1e-7, 7.0, 300.0)]
+    fields = {r["fieldKey"]: r["fieldType"] for r in influx_rows(influxdb.url, db, "SHOW FIELD KEYS FROM water")}
+    assert fields == dict.fromkeys(("ec", "ph", "turbidity", "water_level"), "float")
