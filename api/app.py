@@ -55,7 +55,7 @@ def create_app(settings: ApiSettings, *, clock_ms: Callable[[], int] = epoch_ms)
     install_error_handlers(app)
     for module in (health, villages, devices, series, summary, stations):
         app.include_router(module.router)
-    install_openapi(app)
+    install_openapi(app, public_read=settings.api_public_read)
     # Outermost first: metrics see every answer, CORS answers preflights, gzip compresses what is left.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
     if settings.api_cors_origins:

@@ -78,6 +78,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description, code, message in (
         (401, "No valid bearer token", "missing_token", "a bearer token is required (Authorization: Bearer <token>)"),
         (403, "The token does not cover this village or action", "forbidden", "this token may not read 'an-tay'"),
+        (404, "No such device or village (no data and no registry entry)", "device_not_found", "no readings for device 'x'"),
         (422, "A parameter is invalid", "invalid_request", "the request is invalid"),
         (503, "InfluxDB is unreachable", "influxdb_unreachable", "InfluxDB is unreachable"),
         (504, "InfluxDB did not answer in time", "influxdb_timeout", "InfluxDB did not answer in time"),

@@ -37,8 +37,11 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Generate the document once, with ErrorResponse among the schemas the error answers refer to."""
+def install_openapi(app: FastAPI, *, public_read: bool) -> None:
+    """Generate the document once, with ErrorResponse among the schemas the error answers refer to.
+
+    With open-data reads the bearer token is optional, and the document says so (`{}` among the alternatives).
+    """
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -54,6 +57,11 @@ def install_openapi(app: FastAPI) -> None:
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["ErrorResponse"] = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schemas["ErrorResponse"].pop("$defs", {}))
+        if public_read:
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    if "security" in operation:
+                        operation["security"] = [{}, *operation["security"]]
         app.openapi_schema = schema
         return schema
 
