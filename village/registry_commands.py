@@ -8,6 +8,7 @@ half a file.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from datetime import datetime
@@ -70,8 +71,9 @@ def list_command(registry_file: Path | None, village: str | None, output: str) -
         if village is None or d.village == village
     ]
     if output == "csv":
-        writer = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
-        writer.writerows([header, *rows])
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
+        click.echo(buffer.getvalue(), nl=False)
         return
     table = Table(*header)
     for row in rows:
