@@ -41,6 +41,21 @@ class InfluxReader:
             logger.error("InfluxDB refused a query: %s", exc)
             raise Unavailable("influxdb_error", "InfluxDB could not run the query") from exc
 
+    async def query_optional(
+        self, query: str, params: Mapping[str, ParamValue] | None = None
+    ) -> list[list[Series]] | None:
+        """Like `query`, but None when InfluxDB refuses a statement (say, a retention policy it does not have).
+
+        Raises:
+            GatewayTimeout: InfluxDB did not answer within the configured timeout.
+            Unavailable: InfluxDB is unreachable or answered with an HTTP error.
+        """
+        try:
+            return parse_results(await self.query_raw(query, params))
+        except InfluxQueryError as exc:
+            logger.debug("optional query refused: %s", exc)
+            return None
+
     async def query_raw(self, query: str, params: Mapping[str, ParamValue] | None = None) -> bytes:
         """The raw JSON body of a `/query` answer (errors inside it are not checked here).
 

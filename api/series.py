@@ -145,7 +145,9 @@ async def _tier_parts(reader: InfluxReader, q: SeriesQuery, tier: str) -> tuple[
         f"SELECT last({count}) FROM {tier_from(tier, measurement)}{conditions.where()}{group}",
         f"SELECT first({quote_identifier(name)}) FROM {quote_identifier(measurement)}{conditions.where()}{group}",
     ]
-    results = await reader.query(";".join(statements), conditions.params)
+    results = await reader.query_optional(";".join(statements), conditions.params)
+    if results is None:
+        return [], f"this database has no {tier} tier (its retention policy is missing); read from raw data"
     if len(results) < 3 or not results[2]:
         return [], None  # no raw data in the range: the raw read answers quickly and empty
     first_tier = {_key(s): s.values[0][0] for s in results[0]}

@@ -28,8 +28,9 @@ TIER_AGGS: frozenset[str] = frozenset({"mean", "min", "max", "count", "sum"})
 """What a tier's mean/min/max/count fields can answer exactly; median, p95 and last need raw points."""
 
 TIER_MS: dict[str, int] = {"hourly": HOUR_MS, "daily": DAY_MS}
-MIN_RANGE_MS: dict[str, int] = {"hourly": 2 * DAY_MS, "daily": 60 * DAY_MS}
-"""Below these ranges raw data is small enough that a tier saves nothing."""
+MIN_RANGE_MS: dict[str, int] = {"hourly": 8 * DAY_MS, "daily": 93 * DAY_MS}
+"""Below these ranges raw data is small enough (a device-week of 1-minute data is 10,080 points, which InfluxDB
+aggregates in milliseconds) that the extra round trip to check a tier's coverage costs more than it saves."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,6 +143,9 @@ async def require_device(reader: InfluxReader, registry: Registry, caller: Princ
         NotFound: the device has neither data nor a registry entry.
         Forbidden: it has, but only in villages outside the caller's scope.
     """
+    entry = registry.by_id.get(device)
+    if entry is not None and caller.may_read(entry.village):
+        return {entry.village}  # no round trip: queries are filtered to the caller's villages anyway
     villages = await device_villages(reader, registry, device)
     if not villages:
         raise NotFound("device_not_found", f"no readings for device {device!r}")
