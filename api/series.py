@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -69,7 +69,7 @@ class SeriesQuery:
 class SeriesResult:
     """The series (tags → points) and where each part of the range was read from."""
 
-    series: list[tuple[dict[str, str], Sequence[Sequence[object]]]]
+    series: list[tuple[Mapping[str, str], Sequence[Sequence[object]]]]
     sources: list[Source]
     note: str | None = None
     tier: str = RAW
@@ -106,8 +106,7 @@ async def read_series(reader: InfluxReader, q: SeriesQuery, choice: TierChoice) 
             return await _stitched(reader, q, parts)
     conditions = q.conditions(q.start_ms, q.stop_ms)
     statement = raw_statement(q, conditions)
-    results = await reader.query(statement, q.params(conditions))
-    series = [(s.tags, s.values) for s in (results[0] if results else ())]
+    series = await reader.query_rows(statement, q.params(conditions))
     return SeriesResult(series, [Source(RAW, q.start_ms, q.stop_ms)], note=note, statements=[statement])
 
 
