@@ -16,8 +16,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from api.responses import OrjsonResponse
 from starlette.exceptions import HTTPException
+
+from api.responses import OrjsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class ApiError(Exception):
         self.message = message
 
 
-class InvalidRequest(ApiError):
+class InvalidRequest(ApiError):  # noqa: N818 - HTTP vocabulary
     status = 422
 
 
@@ -78,7 +79,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description, code, message in (
         (401, "No valid bearer token", "missing_token", "a bearer token is required (Authorization: Bearer <token>)"),
         (403, "The token does not cover this village or action", "forbidden", "this token may not read 'an-tay'"),
-        (404, "No such device or village (no data and no registry entry)", "device_not_found", "no readings for device 'x'"),
+        (
+            404,
+            "No such device or village (no data and no registry entry)",
+            "device_not_found",
+            "no readings for device 'x'",
+        ),
         (422, "A parameter is invalid", "invalid_request", "the request is invalid"),
         (503, "InfluxDB is unreachable", "influxdb_unreachable", "InfluxDB is unreachable"),
         (504, "InfluxDB did not answer in time", "influxdb_timeout", "InfluxDB did not answer in time"),

@@ -45,7 +45,7 @@ class InfluxReader:
 
     async def query_rows(
         self, query: str, params: Mapping[str, ParamValue] | None = None
-    ) -> list[tuple[dict[str, str], list[list[Any]]]]:
+    ) -> list[tuple[Mapping[str, str], list[list[Any]]]]:
         """(tags, rows) of every series of a one-statement query, rows as InfluxDB sent them (no copy).
 
         The hot path of `/series`: converting ten thousand rows to tuples would cost more than the query.

@@ -25,7 +25,7 @@ def cache_headers(request: Request, *, max_age_s: int) -> dict[str, str]:
     return {"Cache-Control": f"{visibility}, max-age={max_age_s}", "Vary": VARY}
 
 
-def cached_json(request: Request, content: Any, *, max_age_s: int, media_type: str = "application/json") -> Response:
+def cached_json(request: Request, content: object, *, max_age_s: int, media_type: str = "application/json") -> Response:
     """`content` as JSON with a strong ETag; 304 Not Modified when the client already holds these bytes."""
     body = orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'

@@ -69,7 +69,7 @@ class SeriesQuery:
 class SeriesResult:
     """The series (tags → points) and where each part of the range was read from."""
 
-    series: list[tuple[Mapping[str, str], Sequence[Sequence[object]]]]
+    series: Sequence[tuple[Mapping[str, str], Sequence[Sequence[object]]]]
     sources: list[Source]
     note: str | None = None
     tier: str = RAW
@@ -227,8 +227,8 @@ def _merge(
 
 def _combine(agg: Agg, columns: dict[str, Floats], inverse: npt.NDArray[np.intp], n: int) -> Floats:
     def total(column: Floats) -> tuple[Floats, Floats]:
-        present = np.bincount(inverse, weights=~np.isnan(column), minlength=n)
-        return np.bincount(inverse, weights=np.nan_to_num(column), minlength=n), present
+        present = np.bincount(inverse, weights=(~np.isnan(column)).astype(np.float64), minlength=n).astype(np.float64)
+        return np.bincount(inverse, weights=np.nan_to_num(column), minlength=n).astype(np.float64), present
 
     if agg in ("min", "max"):
         column = columns[agg]

@@ -66,13 +66,15 @@ def instant_ms(text: str, *, now_ms: int, zone: ZoneInfo, what: str) -> int:
 
 
 def _parse(text: str, *, now_ms: int, zone: ZoneInfo) -> int | None:
-    if text == "now":
-        return now_ms
     relative = _RELATIVE.fullmatch(text)
-    if relative:
-        return now_ms - duration_ms(relative.group(1), what="relative time")
+    if text == "now" or relative:
+        return now_ms - (duration_ms(relative.group(1), what="relative time") if relative else 0)
     if _EPOCH_MS.fullmatch(text):
         return int(text)
+    return _parse_date_or_rfc3339(text, zone)
+
+
+def _parse_date_or_rfc3339(text: str, zone: ZoneInfo) -> int | None:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)

@@ -61,8 +61,9 @@ def write_registry(path: Path, *, devices: int) -> None:
     registry = Registry(
         villages=tuple(Village(id=v, name=v, lat=11.0, lon=106.6) for v in sorted(villages)),
         devices=tuple(
-            RegisteredDevice(id=f"bench-air-{n:03d}", village=f"v{n // 10:02d}", kind="air", name=f"bench {n}",
-                             lat=11.0, lon=106.6)  # fmt: skip
+            RegisteredDevice(
+                id=f"bench-air-{n:03d}", village=f"v{n // 10:02d}", kind="air", name=f"bench {n}", lat=11.0, lon=106.6
+            )
             for n in range(devices)
         ),
     )
@@ -72,15 +73,31 @@ def write_registry(path: Path, *, devices: int) -> None:
 def raw_request(device: str, every_ms: int, start_ms: int, stop_ms: int) -> dict[str, str]:
     """The exact form the API sends to InfluxDB for this request."""
     query = SeriesQuery(
-        quantity=QUANTITIES["pm25"], agg="mean", every_ms=every_ms, start_ms=start_ms, stop_ms=stop_ms,
-        zone=ZONE, fill="null", caller=PUBLIC, device=device,
-    )  # fmt: skip
+        quantity=QUANTITIES["pm25"],
+        agg="mean",
+        every_ms=every_ms,
+        start_ms=start_ms,
+        stop_ms=stop_ms,
+        zone=ZONE,
+        fill="null",
+        caller=PUBLIC,
+        device=device,
+    )
     conditions = query.conditions(start_ms, stop_ms)
     return query_form(raw_statement(query, conditions), database=DATABASE, params=query.params(conditions))
 
 
-def measure(influx: httpx.Client, api: httpx.Client, *, devices: int, every: str, every_ms: int, requests: int,
-            start_ms: int, stop_ms: int) -> dict[str, np.ndarray]:  # fmt: skip
+def measure(
+    influx: httpx.Client,
+    api: httpx.Client,
+    *,
+    devices: int,
+    every: str,
+    every_ms: int,
+    requests: int,
+    start_ms: int,
+    stop_ms: int,
+) -> dict[str, np.ndarray]:
     rng = random.Random(7)
     raw_s, api_s = [], []
     points = 0
@@ -126,14 +143,24 @@ def main() -> int:
                 end_ms = time.time_ns() // 1_000_000 // MINUTE_MS * MINUTE_MS
                 began = time.perf_counter()
                 written = fill(influx, devices=args.devices, days=args.days, end_ms=end_ms)
-                print(f"wrote {written:,} samples ({args.devices} devices x {args.days} days x 1/min) "
-                      f"in {time.perf_counter() - began:.0f} s")  # fmt: skip
+                print(
+                    f"wrote {written:,} samples ({args.devices} devices x {args.days} days x 1/min) "
+                    f"in {time.perf_counter() - began:.0f} s"
+                )
                 write_registry(Path(workdir) / "registry.toml", devices=args.devices)
                 port = free_port()
-                env = child_environment(VILLAGE_INFLUX_URL=database.url, VILLAGE_INFLUX_DB=DATABASE,
-                                        VILLAGE_DATA_DIR=workdir, VILLAGE_API_PUBLIC_READ="1")  # fmt: skip
-                api_process = spawn("api", [sys.executable, "-m", "village", "api", "--port", str(port)],
-                                    log_path=Path(workdir) / "api.log", env=env)  # fmt: skip
+                env = child_environment(
+                    VILLAGE_INFLUX_URL=database.url,
+                    VILLAGE_INFLUX_DB=DATABASE,
+                    VILLAGE_DATA_DIR=workdir,
+                    VILLAGE_API_PUBLIC_READ="1",
+                )
+                api_process = spawn(
+                    "api",
+                    [sys.executable, "-m", "village", "api", "--port", str(port)],
+                    log_path=Path(workdir) / "api.log",
+                    env=env,
+                )
                 wait_until(lambda: _healthy(port), timeout_s=30, what="API", process=api_process)
                 headers = {"Accept-Encoding": "identity"}
                 with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=headers) as api:
@@ -141,9 +168,15 @@ def main() -> int:
                     start_ms = end_ms - args.days * 24 * 60 * MINUTE_MS
                     results = {
                         f"one device-week, every={every}": measure(
-                            influx, api, devices=args.devices, every=every, every_ms=every_ms,
-                            requests=args.requests, start_ms=start_ms, stop_ms=end_ms,
-                        )  # fmt: skip
+                            influx,
+                            api,
+                            devices=args.devices,
+                            every=every,
+                            every_ms=every_ms,
+                            requests=args.requests,
+                            start_ms=start_ms,
+                            stop_ms=end_ms,
+                        )
                         for every, every_ms in (("1m", MINUTE_MS), ("1h", 60 * MINUTE_MS))
                     }
             print(f"\n{args.requests} requests per scenario, loopback, no compression")

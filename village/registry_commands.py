@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +44,7 @@ def save(path: Path, registry: Registry) -> None:
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as handle:
         handle.write(format_registry(registry))
         temporary = Path(handle.name)
-    os.replace(temporary, path)
+    temporary.replace(path)
 
 
 _FILE = click.option(
@@ -65,8 +64,16 @@ def list_command(registry_file: Path | None, village: str | None, output: str) -
     registry = load(_path(registry_file))
     header = ("id", "village", "kind", "name", "lat", "lon", "installed", "owner")
     rows = [
-        (d.id, d.village, d.kind, d.name, f"{d.lat:.5f}", f"{d.lon:.5f}",
-         d.installed.isoformat() if d.installed else "", d.owner or "")  # fmt: skip
+        (
+            d.id,
+            d.village,
+            d.kind,
+            d.name,
+            f"{d.lat:.5f}",
+            f"{d.lon:.5f}",
+            d.installed.isoformat() if d.installed else "",
+            d.owner or "",
+        )
         for d in registry.devices
         if village is None or d.village == village
     ]
@@ -92,7 +99,7 @@ def list_command(registry_file: Path | None, village: str | None, output: str) -
 @click.option("--installed", type=click.DateTime(formats=["%Y-%m-%d"]), help="Installation date, YYYY-MM-DD.")
 @click.option("--owner", help="Who owns or looks after the device.")
 @click.option("--village-name", help="Name of a new village (its point defaults to the device's).")
-def add_command(
+def add_command(  # noqa: PLR0917 - click passes one parameter per option
     registry_file: Path | None,
     device_id: str,
     village: str,
@@ -115,8 +122,16 @@ def add_command(
     day = installed.date() if installed is not None else None
     try:
         device = RegisteredDevice.model_validate(
-            {"id": device_id, "village": village, "kind": kind, "name": name, "lat": lat, "lon": lon,
-             "installed": day, "owner": owner}  # fmt: skip
+            {
+                "id": device_id,
+                "village": village,
+                "kind": kind,
+                "name": name,
+                "lat": lat,
+                "lon": lon,
+                "installed": day,
+                "owner": owner,
+            }
         )
         updated = Registry(villages=villages, devices=registry.devices).with_device(device)
     except ValueError as exc:

@@ -87,13 +87,14 @@ def device_row(state: DeviceState) -> dict[str, Any]:
 )
 async def list_devices(
     request: Request,
+    *,
     reader: ReaderDep,
     registry: RegistryDep,
     settings: SettingsDep,
     caller: CallerDep,
     now_ms: ClockDep,
     village: VillageQuery = None,
-    format: FormatQuery = None,  # noqa: A002 - the public parameter name
+    format: FormatQuery = None,
 ) -> Response:
     """Registered devices and devices that send data without a registry entry (`registered: false`).
 
@@ -159,6 +160,7 @@ async def require_device(reader: InfluxReader, registry: Registry, caller: Princ
 async def device_latest(
     request: Request,
     device: DevicePath,
+    *,
     reader: ReaderDep,
     registry: RegistryDep,
     settings: SettingsDep,

@@ -78,7 +78,7 @@ class SeriesAnswer(BaseModel):
     response_model=SeriesAnswer,
     responses={200: {"content": {CSV_MEDIA_TYPE: {"example": ",".join(SERIES_COLUMNS) + "\r\n"}}}},
 )
-async def series(  # noqa: PLR0913 - one parameter per documented query option
+async def series(
     request: Request,
     *,
     reader: ReaderDep,

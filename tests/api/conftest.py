@@ -62,12 +62,16 @@ class Dataset:
     first_ms: int
     last_ms: int
 
-    def values(self, quantity: str, *, device: str | None = None, village: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def values(
+        self, quantity: str, *, device: str | None = None, village: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(ts_ms, value) arrays of one quantity from the ground truth, optionally for one device or village."""
         rows = [
             (s.ts_ms, s.values[quantity])
             for s in self.sent
-            if quantity in s.values and (device is None or s.device == device) and (village is None or s.village == village)
+            if quantity in s.values
+            and (device is None or s.device == device)
+            and (village is None or s.village == village)
         ]
         array = np.array(rows, dtype=np.float64).reshape(-1, 2)
         return array[:, 0].astype(np.int64), array[:, 1]
@@ -109,11 +113,11 @@ def dataset(broker: Broker, influxdb: Database, tmp_path_factory: pytest.TempPat
     )
     ingestor = RunningIngestor(settings).start()
     try:
-        messages = []
-        for device, sent in samples.items():
-            topic = f"village/{device.village}/{device.id}/telemetry"
-            for start in range(0, len(sent), SAMPLES_PER_ARRAY):
-                messages.append((topic, encode_telemetry(sent[start : start + SAMPLES_PER_ARRAY])))
+        messages = [
+            (f"village/{device.village}/{device.id}/telemetry", encode_telemetry(sent[i : i + SAMPLES_PER_ARRAY]))
+            for device, sent in samples.items()
+            for i in range(0, len(sent), SAMPLES_PER_ARRAY)
+        ]
         with mqtt_publisher(broker.url) as client:
             publish_all(client, messages)
         expected = sum(len(s) for s in samples.values())

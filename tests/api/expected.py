@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from datetime import UTC, datetime
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -19,13 +19,13 @@ def nearest_rank(values: np.ndarray, percent: float) -> float:
 
 
 STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
-    "mean": lambda t, v: float(np.mean(v)),
-    "min": lambda t, v: float(np.min(v)),
-    "max": lambda t, v: float(np.max(v)),
-    "sum": lambda t, v: float(np.sum(v)),
-    "count": lambda t, v: float(len(v)),
-    "median": lambda t, v: float(np.median(v)),
-    "p95": lambda t, v: nearest_rank(v, 95),
+    "mean": lambda _t, v: float(np.mean(v)),
+    "min": lambda _t, v: float(np.min(v)),
+    "max": lambda _t, v: float(np.max(v)),
+    "sum": lambda _t, v: float(np.sum(v)),
+    "count": lambda _t, v: float(len(v)),
+    "median": lambda _t, v: float(np.median(v)),
+    "p95": lambda _t, v: nearest_rank(v, 95),
     "last": lambda t, v: float(v[np.argmax(t)]),
 }
 
@@ -44,6 +44,4 @@ def buckets(
     inside = (ts_ms >= start_ms) & (ts_ms < stop_ms)
     ts_ms, values = ts_ms[inside], values[inside]
     starts = bucket_starts(ts_ms, every_ms)
-    return {
-        int(b): STATISTICS[agg](ts_ms[starts == b], values[starts == b]) for b in np.unique(starts)
-    }
+    return {int(b): STATISTICS[agg](ts_ms[starts == b], values[starts == b]) for b in np.unique(starts)}

@@ -30,8 +30,12 @@ def test_a_village_token_sees_only_its_village(api_url: str) -> None:
         assert {d["village"] for d in officer.get("/api/v1/devices").json()["devices"]} == {"phu-an"}
         assert {f["properties"]["village"] for f in officer.get("/api/v1/stations").json()["features"]} == {"phu-an"}
         assert officer.get("/api/v1/devices/phu-an-water-01/latest").status_code == 200
-        for path in ("/api/v1/devices/an-tay-water-01/latest", "/api/v1/devices?village=an-tay",
-                     "/api/v1/stations?village=an-tay", "/api/v1/villages/an-tay/summary"):  # fmt: skip
+        for path in (
+            "/api/v1/devices/an-tay-water-01/latest",
+            "/api/v1/devices?village=an-tay",
+            "/api/v1/stations?village=an-tay",
+            "/api/v1/villages/an-tay/summary",
+        ):
             response = officer.get(path)
             assert response.status_code == 403, path
             assert response.json()["error"]["code"] == "forbidden"

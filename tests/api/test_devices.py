@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from devices.registry import RegisteredDevice, format_registry
-from tests.api.conftest import GHOST, Dataset, api_settings, bearer, serving, READ_ALL_TOKEN
+from tests.api.conftest import GHOST, READ_ALL_TOKEN, Dataset, api_settings, bearer, serving
 from tests.helpers import eventually
 
 
@@ -28,7 +28,11 @@ def test_devices_lists_registry_entries_and_unregistered_senders(client: httpx.C
     for entry in dataset.registry.devices:
         device = by_id[entry.id]
         sent = latest_sent(dataset, entry.id)
-        assert device["registered"] and (device["lat"], device["lon"], device["kind"]) == (entry.lat, entry.lon, entry.kind)
+        assert device["registered"] and (device["lat"], device["lon"], device["kind"]) == (
+            entry.lat,
+            entry.lon,
+            entry.kind,
+        )
         assert (device["battery_v"], device["rssi_dbm"]) == (sent["bat"], sent["rssi"])
         assert device["last_seen_ms"] == dataset.last_ms and device["online"] is True
 
@@ -42,7 +46,11 @@ def test_devices_of_one_village_as_csv_round_trip(client: httpx.Client) -> None:
     assert [r["id"] for r in rows] == [d["id"] for d in answer["devices"]] and len(rows) == 3
     for row, device in zip(rows, answer["devices"], strict=True):
         assert float(row["lat"]) == device["lat"] and float(row["battery_v"]) == device["battery_v"]
-        assert row["registered"] == "true" and row["name"] == device["name"] and int(row["last_seen_ms"]) == device["last_seen_ms"]
+        assert (
+            row["registered"] == "true"
+            and row["name"] == device["name"]
+            and int(row["last_seen_ms"]) == device["last_seen_ms"]
+        )
 
 
 def test_villages_count_devices_and_last_activity(client: httpx.Client, dataset: Dataset) -> None:
@@ -50,7 +58,11 @@ def test_villages_count_devices_and_last_activity(client: httpx.Client, dataset:
     assert set(villages) == {"phu-an", "an-tay"}
     phu_an = villages["phu-an"]
     assert (phu_an["name"], phu_an["devices"], phu_an["registered_devices"], phu_an["unregistered_devices"]) == (
-        "Phú An", 4, 3, 1)  # fmt: skip
+        "Phú An",
+        4,
+        3,
+        1,
+    )
     assert phu_an["online_devices"] == 4 and phu_an["last_activity_ms"] == dataset.last_ms
 
 
@@ -72,7 +84,9 @@ def test_an_unregistered_device_is_served_and_marked(client: httpx.Client, datas
 def test_unknown_device_is_a_404_in_the_stable_shape(client: httpx.Client) -> None:
     response = client.get("/api/v1/devices/no-such-device/latest")
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "device_not_found", "message": "no readings for device 'no-such-device'"}}
+    assert response.json() == {
+        "error": {"code": "device_not_found", "message": "no readings for device 'no-such-device'"}
+    }
 
 
 def test_registry_edits_are_picked_up_without_a_restart(dataset: Dataset, tmp_path: Path) -> None:

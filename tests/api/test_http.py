@@ -30,9 +30,7 @@ def test_cors_for_configured_origins(public_url: str) -> None:
     origin = {"Origin": "https://map.example.org"}
     response = httpx.get(f"{public_url}/api/v1/villages", headers=origin)
     assert response.headers["access-control-allow-origin"] == "https://map.example.org"
-    preflight = httpx.options(
-        f"{public_url}/api/v1/series", headers={**origin, "Access-Control-Request-Method": "GET"}
-    )
+    preflight = httpx.options(f"{public_url}/api/v1/series", headers={**origin, "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 200
     stranger = httpx.get(f"{public_url}/api/v1/villages", headers={"Origin": "https://elsewhere.example"})
     assert "access-control-allow-origin" not in stranger.headers
@@ -48,8 +46,16 @@ def test_unknown_routes_and_methods_use_the_error_shape(client: httpx.Client) ->
 def test_openapi_documents_every_endpoint_with_examples_and_errors(public_url: str) -> None:
     spec = httpx.get(f"{public_url}/openapi.json").json()
     paths = spec["paths"]
-    expected = {"/api/v1/villages", "/api/v1/devices", "/api/v1/devices/{device}/latest", "/api/v1/series",
-                "/api/v1/villages/{village}/summary", "/api/v1/stations", "/healthz", "/metrics"}  # fmt: skip
+    expected = {
+        "/api/v1/villages",
+        "/api/v1/devices",
+        "/api/v1/devices/{device}/latest",
+        "/api/v1/series",
+        "/api/v1/villages/{village}/summary",
+        "/api/v1/stations",
+        "/healthz",
+        "/metrics",
+    }
     assert set(paths) == expected
     assert "ErrorResponse" in spec["components"]["schemas"]
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

@@ -23,18 +23,29 @@ ATTACKS = [
     "UTC') ; DROP DATABASE x; --",
 ]
 SERIES = {"device": "phu-an-air-01", "quantity": "pm25"}
-CASES = [
-    ("/api/v1/series", {**SERIES, name: attack})
-    for name in ("device", "village", "quantity", "start", "stop", "every", "agg", "fill", "tz", "group_by",
-                 "tier", "format")  # fmt: skip
-    for attack in ATTACKS
-] + [
-    ("/api/v1/villages/phu-an/summary", {name: attack}) for name in ("window", "stop", "tz") for attack in ATTACKS
-] + [
-    ("/api/v1/devices", {"village": attack}) for attack in ATTACKS
-] + [
-    ("/api/v1/stations", {name: attack}) for name in ("village", "kind") for attack in ATTACKS
-]
+CASES = (
+    [
+        ("/api/v1/series", {**SERIES, name: attack})
+        for name in (
+            "device",
+            "village",
+            "quantity",
+            "start",
+            "stop",
+            "every",
+            "agg",
+            "fill",
+            "tz",
+            "group_by",
+            "tier",
+            "format",
+        )
+        for attack in ATTACKS
+    ]
+    + [("/api/v1/villages/phu-an/summary", {name: attack}) for name in ("window", "stop", "tz") for attack in ATTACKS]
+    + [("/api/v1/devices", {"village": attack}) for attack in ATTACKS]
+    + [("/api/v1/stations", {name: attack}) for name in ("village", "kind") for attack in ATTACKS]
+)
 
 
 def data_fingerprint(dataset: Dataset) -> list[dict[str, object]]:

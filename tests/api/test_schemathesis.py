@@ -38,10 +38,10 @@ def test_open_data_api_honours_its_document(case: schemathesis.Case, public_url:
 class ReadAllToken:
     """The read-all token, applied by schemathesis itself so its auth checks know a valid one was sent."""
 
-    def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str:
+    def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str:  # noqa: ARG002
         return READ_ALL_TOKEN
 
-    def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
+    def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:  # noqa: ARG002
         case.headers = {**(case.headers or {}), **bearer(data)}
 
 

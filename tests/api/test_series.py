@@ -20,7 +20,7 @@ DAY_MS = 24 * HOUR_MS
 def points(answer: dict, device: str | None = None) -> dict[int, float | None]:
     series = [s for s in answer["series"] if device is None or s["device"] == device]
     assert len(series) == 1, answer["series"]
-    return {t: v for t, v in series[0]["points"]}
+    return dict(series[0]["points"])
 
 
 def assert_matches(got: dict[int, float | None], expected: dict[int, float]) -> None:
@@ -64,20 +64,31 @@ def test_group_by_device_gives_one_series_per_device_including_unregistered(
     start, stop = a_day(dataset)
     answer = client.get(
         "/api/v1/series",
-        params={"village": "phu-an", "quantity": "pm25", "every": "6h", "agg": "max", "group_by": "device",
-                "start": start, "stop": stop},
-    ).json()  # fmt: skip
+        params={
+            "village": "phu-an",
+            "quantity": "pm25",
+            "every": "6h",
+            "agg": "max",
+            "group_by": "device",
+            "start": start,
+            "stop": stop,
+        },
+    ).json()
     assert {(s["device"], s["registered"]) for s in answer["series"]} == {("phu-an-air-01", True), (GHOST, False)}
     for device in ("phu-an-air-01", GHOST):
         t, v = dataset.values("pm25", device=device)
-        assert_matches(points(answer, device), buckets(t, v, start_ms=start, stop_ms=stop, every_ms=6 * HOUR_MS, agg="max"))
+        assert_matches(
+            points(answer, device), buckets(t, v, start_ms=start, stop_ms=stop, every_ms=6 * HOUR_MS, agg="max")
+        )
 
 
 def test_fill_policies_for_empty_buckets(client: httpx.Client, dataset: Dataset) -> None:
     start = dataset.first_ms - dataset.first_ms % HOUR_MS - 3 * HOUR_MS  # three empty hours before the data
     stop = start + 6 * HOUR_MS
     base = {"device": "an-tay-water-01", "quantity": "ph", "every": "1h", "start": start, "stop": stop}
-    by_fill = {f: points(client.get("/api/v1/series", params={**base, "fill": f}).json()) for f in ("null", "none", "zero")}
+    by_fill = {
+        f: points(client.get("/api/v1/series", params={**base, "fill": f}).json()) for f in ("null", "none", "zero")
+    }
     empty = [start, start + HOUR_MS, start + 2 * HOUR_MS]
     assert [by_fill["null"][t] for t in empty] == [None, None, None]
     assert not set(empty) & set(by_fill["none"])
@@ -89,13 +100,21 @@ def test_fill_policies_for_empty_buckets(client: httpx.Client, dataset: Dataset)
 
 def test_csv_round_trips_to_the_json_answer(client: httpx.Client, dataset: Dataset) -> None:
     start, stop = a_day(dataset)
-    params = {"village": "an-tay", "quantity": "soil_moisture", "every": "30m", "start": start, "stop": stop,
-              "group_by": "device"}  # fmt: skip
+    params = {
+        "village": "an-tay",
+        "quantity": "soil_moisture",
+        "every": "30m",
+        "start": start,
+        "stop": stop,
+        "group_by": "device",
+    }
     answer = client.get("/api/v1/series", params=params).json()
     response = client.get("/api/v1/series", params=params, headers={"Accept": "text/csv"})
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert rows and rows == list(csv.DictReader(io.StringIO(client.get("/api/v1/series", params={**params, "format": "csv"}).text)))
+    assert rows and rows == list(
+        csv.DictReader(io.StringIO(client.get("/api/v1/series", params={**params, "format": "csv"}).text))
+    )
     from_csv = {(r["device"], int(r["ts_ms"])): float(r["value"]) if r["value"] else None for r in rows}
     from_json = {(s["device"], t): v for s in answer["series"] for t, v in s["points"]}
     assert from_csv == from_json
@@ -129,9 +148,16 @@ def test_a_tier_that_cannot_answer_exactly_is_refused(client: httpx.Client, data
     start, stop = dataset.first_ms, dataset.last_ms
     response = client.get(
         "/api/v1/series",
-        params={"device": "an-tay-air-01", "quantity": "pm25", "every": "1d", "agg": "p95", "tier": "hourly",
-                "start": start, "stop": stop},
-    )  # fmt: skip
+        params={
+            "device": "an-tay-air-01",
+            "quantity": "pm25",
+            "every": "1d",
+            "agg": "p95",
+            "tier": "hourly",
+            "start": start,
+            "stop": stop,
+        },
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "tier_not_applicable"
 
@@ -150,7 +176,9 @@ def test_a_database_without_tiers_is_read_raw(dataset: Dataset) -> None:
     database = unique_id("notiers").replace("-", "_")
     influx_query(dataset.influx_url, database, f'CREATE DATABASE "{database}"')
     line = f"water,village=phu-an,device=phu-an-water-01 ph=7.25 {dataset.last_ms}"
-    httpx.post(f"{dataset.influx_url}/write", params={"db": database, "precision": "ms"}, content=line).raise_for_status()
+    httpx.post(
+        f"{dataset.influx_url}/write", params={"db": database, "precision": "ms"}, content=line
+    ).raise_for_status()
     with serving(api_settings(dataset, influx_db=database)) as url:
         answer = httpx.get(
             f"{url}/api/v1/series",
