@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from api.aqi import Index, epa_aqi, epa_nowcast, vn_aqi, vn_nowcast
+from api.auth import Principal
 from api.conditions import Conditions
 from api.influx import InfluxReader
 from api.timeparams import HOUR_MS, iso
@@ -89,11 +90,18 @@ class StationPm:
     daily: dict[str, float]
 
 
-async def station_pm(reader: InfluxReader, village: str, window: Window) -> list[StationPm]:
+async def station_pm(
+    reader: InfluxReader, window: Window, *, caller: Principal, village: str | None = None
+) -> list[StationPm]:
     """Hourly PM means of the 12 hours before stop and daily means of the last local day, per air station."""
     device = quote_identifier(TAG_DEVICE)
-    hours = _village(village).between(window.hours_start_ms, window.hours_stop_ms)
-    day = _village(village, "d").between(window.day_start_ms, window.day_stop_ms)
+    hours = Conditions("h").scoped(caller)
+    day = Conditions("d").scoped(caller)
+    if village is not None:
+        hours.equals(TAG_VILLAGE, village)
+        day.equals(TAG_VILLAGE, village)
+    hours.between(window.hours_start_ms, window.hours_stop_ms)
+    day.between(window.day_start_ms, window.day_stop_ms)
     statements = []
     for pm in PM:
         air, name = quote_identifier(Domain.AIR.value), quote_identifier(pm)

@@ -65,7 +65,7 @@ async def village_summary(
     entry = registry.village(village)
     if not stats and entry is None and not any(True for _ in registry.devices_in(village)):
         raise NotFound("village_not_found", f"no registry entry and no readings in the window for {village!r}")
-    stations = await station_pm(reader, village, period)
+    stations = await station_pm(reader, period, caller=caller, village=village)
     body = {
         "village": village,
         "name": entry.name if entry else village,

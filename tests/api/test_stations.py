@@ -7,7 +7,9 @@ import math
 import httpx
 import orjson
 
-from tests.api.conftest import GHOST, Dataset
+from api.aqi import vn_aqi, vn_nowcast
+from tests.api.conftest import GHOST, READ_ALL_TOKEN, Dataset, api_settings, bearer, serving
+from tests.api.test_summary import HOUR_MS, hourly_means
 
 RFC7946_MEMBERS = {"type", "features", "units"}
 
@@ -50,3 +52,27 @@ def test_stations_of_one_village(client: httpx.Client) -> None:
     collection = client.get("/api/v1/stations", params={"village": "an-tay"}).json()
     assert {f["properties"]["village"] for f in collection["features"]} == {"an-tay"}
     assert len(collection["features"]) == 3
+
+
+def test_air_stations_carry_their_hourly_index_and_water_stations_their_qcvn_status(dataset: Dataset) -> None:
+    now_ms = dataset.last_ms + 1
+    hour_stop = now_ms - now_ms % HOUR_MS
+    with serving(api_settings(dataset), clock_ms=lambda: now_ms) as url:
+        collection = httpx.get(f"{url}/api/v1/stations", headers=bearer(READ_ALL_TOKEN)).json()
+    features = {f["id"]: f["properties"] for f in collection["features"]}
+    for device in ("phu-an-air-01", "an-tay-air-01", GHOST):
+        nowcast = {pm: vn_nowcast(hourly_means(dataset, device, pm, hour_stop)) for pm in ("pm25", "pm10")}
+        expected = vn_aqi({pm: c for pm, c in nowcast.items() if c is not None})
+        assert expected is not None
+        properties = features[device]
+        assert properties["vn_aqi"] == expected.value
+        assert (properties["vn_aqi_category"], properties["vn_aqi_color"]) == (
+            expected.category.label_vi,
+            expected.category.hex,
+        )
+        assert isinstance(properties["us_epa_aqi"], int)
+    for device in ("phu-an-water-01", "an-tay-water-01"):
+        last = max((s for s in dataset.sent if s.device == device), key=lambda s: s.ts_ms).values
+        compliant = 6.0 <= last["ph"] <= 8.5 and last["turbidity"] <= 2
+        assert features[device]["qcvn_01_1_2018"] == ("compliant" if compliant else "exceeds")
+    assert "vn_aqi" not in features["phu-an-agri-01"] and "qcvn_01_1_2018" not in features["phu-an-agri-01"]
