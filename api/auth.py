@@ -24,6 +24,7 @@ class Principal:
     name: str
     villages: frozenset[str] | None
     admin: bool = False
+    anonymous: bool = False
 
     def may_read(self, village: str) -> bool:
         """Whether this caller may read data of `village`."""
@@ -42,13 +43,16 @@ class Principal:
 
     def require_admin(self) -> None:
         """Raises:
+        Unauthorized: an anonymous (open-data) caller: who is asking must be known first.
         Forbidden: the caller is not an admin.
         """
+        if self.anonymous:
+            raise Unauthorized("missing_token", "this action needs a bearer token with the admin scope")
         if not self.admin:
             raise Forbidden("admin_required", "this action needs a token with the admin scope")
 
 
-PUBLIC = Principal(name="public", villages=None)
+PUBLIC = Principal(name="public", villages=None, anonymous=True)
 
 
 def _principal(grant: TokenGrant) -> Principal:

@@ -40,7 +40,8 @@ class ErrorResponse(BaseModel):
 def install_openapi(app: FastAPI, *, public_read: bool) -> None:
     """Generate the document once, with ErrorResponse among the schemas the error answers refer to.
 
-    With open-data reads the bearer token is optional, and the document says so (`{}` among the alternatives).
+    With open-data reads the bearer token is optional for reads, and the document says so (`{}` among the
+    alternatives); admin actions always need one.
     """
 
     def openapi() -> dict[str, Any]:
@@ -58,9 +59,9 @@ def install_openapi(app: FastAPI, *, public_read: bool) -> None:
         schemas["ErrorResponse"] = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schemas["ErrorResponse"].pop("$defs", {}))
         if public_read:
-            for operations in schema["paths"].values():
+            for path, operations in schema["paths"].items():
                 for operation in operations.values():
-                    if "security" in operation:
+                    if "security" in operation and not path.startswith("/api/v1/admin"):
                         operation["security"] = [{}, *operation["security"]]
         app.openapi_schema = schema
         return schema

@@ -55,12 +55,13 @@ def test_openapi_documents_every_endpoint_with_examples_and_errors(public_url: s
         "/api/v1/stations",
         "/healthz",
         "/metrics",
+        "/api/v1/admin/tiers/{tier}/rebuild",
     }
     assert set(paths) == expected
     assert "ErrorResponse" in spec["components"]["schemas"]
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     for path, operations in paths.items():
-        operation = operations["get"]
+        operation = operations.get("get") or operations["post"]
         assert operation.get("description") or operation.get("summary"), path
         if path.startswith("/api/v1"):
             assert {"401", "403", "422", "503", "504"} <= set(operation["responses"]), path
@@ -68,4 +69,6 @@ def test_openapi_documents_every_endpoint_with_examples_and_errors(public_url: s
                 assert parameter.get("description") or parameter["schema"].get("description"), (path, parameter["name"])
     series_params = {p["name"]: p for p in paths["/api/v1/series"]["get"]["parameters"]}
     assert "pm25" in series_params["quantity"]["schema"]["enum"]
+    assert {} in paths["/api/v1/series"]["get"]["security"]  # open data: the token is optional for reads
+    assert {} not in paths["/api/v1/admin/tiers/{tier}/rebuild"]["post"]["security"]
     assert "application/geo+json" in paths["/api/v1/stations"]["get"]["responses"]["200"]["content"]

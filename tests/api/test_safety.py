@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import quote
 
 import httpx
@@ -9,7 +10,6 @@ import pytest
 
 from tests.api.conftest import READ_ALL_TOKEN, Dataset, api_settings, bearer, serving
 from tests.helpers import influx_rows
-from village.processes import free_port
 
 ATTACKS = [
     "x' OR 1=1 --",
@@ -92,10 +92,14 @@ def test_answers_that_would_be_too_large_are_refused_before_querying(client: htt
 def test_influxdb_too_slow_is_504_and_unreachable_is_503(dataset: Dataset) -> None:
     with serving(api_settings(dataset, api_query_timeout_s=0.0005)) as url:
         slow = httpx.get(f"{url}/api/v1/villages/phu-an/summary", headers=bearer(READ_ALL_TOKEN), timeout=10)
-    assert slow.status_code == 504 and slow.json()["error"]["code"] == "influxdb_timeout"
-    with serving(api_settings(dataset, influx_url=f"http://127.0.0.1:{free_port()}")) as url:
-        down = httpx.get(f"{url}/api/v1/devices", headers=bearer(READ_ALL_TOKEN), timeout=10)
-        health = httpx.get(f"{url}/healthz", timeout=10)
-    assert down.status_code == 503 and down.json()["error"]["code"] == "influxdb_unreachable"
+    assert slow.status_code == 504, slow.text
+    assert slow.json()["error"]["code"] == "influxdb_timeout"
+    with socket.socket() as held:  # bound, never listening: connections are refused, and no one else gets the port
+        held.bind(("127.0.0.1", 0))
+        with serving(api_settings(dataset, influx_url=f"http://127.0.0.1:{held.getsockname()[1]}")) as url:
+            down = httpx.get(f"{url}/api/v1/devices", headers=bearer(READ_ALL_TOKEN), timeout=10)
+            health = httpx.get(f"{url}/healthz", timeout=10)
+    assert down.status_code == 503, down.text
+    assert down.json()["error"]["code"] == "influxdb_unreachable"
     assert down.headers["retry-after"] == "5"
     assert health.status_code == 503 and health.json() == {"status": "degraded", "influxdb": "unreachable"}

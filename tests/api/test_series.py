@@ -8,8 +8,7 @@ import io
 import httpx
 import pytest
 
-from api.tiers import downsample_statements
-from tests.api.conftest import GHOST, PHU_AN_TOKEN, READ_ALL_TOKEN, Dataset, api_settings, bearer, serving
+from tests.api.conftest import ADMIN_TOKEN, GHOST, PHU_AN_TOKEN, READ_ALL_TOKEN, Dataset, api_settings, bearer, serving
 from tests.api.expected import buckets
 from tests.helpers import influx_query, unique_id
 
@@ -121,16 +120,22 @@ def test_csv_round_trips_to_the_json_answer(client: httpx.Client, dataset: Datas
     assert {r["unit"] for r in rows} == {"% VWC"} and rows[0]["time"].endswith("Z")
 
 
-def test_long_ranges_read_the_hourly_tier_once_it_holds_the_history(client: httpx.Client, dataset: Dataset) -> None:
+def test_long_ranges_read_the_hourly_tier_once_it_holds_the_history(
+    client: httpx.Client, dataset: Dataset, api_url: str
+) -> None:
     start, stop = dataset.first_ms - 6 * DAY_MS + 90 * 60_000, dataset.last_ms + 1  # 9 days, unaligned ends
     base = {"device": "an-tay-air-01", "quantity": "pm25", "every": "1d", "start": start, "stop": stop}
     t, v = dataset.values("pm25", device="an-tay-air-01")
     before = client.get("/api/v1/series", params=base).json()
     assert before["tier"] == "raw" and before["tier_note"].startswith("the hourly tier")  # CQs skip old history
-    first_hour = dataset.first_ms - dataset.first_ms % HOUR_MS
-    last_hour = dataset.last_ms - dataset.last_ms % HOUR_MS  # the current hour stays raw, as with the CQ
-    for statement in downsample_statements(dataset.database, "hourly", first_hour, last_hour):
-        influx_query(dataset.influx_url, dataset.database, statement)
+    rebuilt = httpx.post(  # the documented command: rebuild the tier for the history the CQs never saw
+        f"{api_url}/api/v1/admin/tiers/hourly/rebuild",
+        params={"start": dataset.first_ms, "stop": dataset.last_ms - dataset.last_ms % HOUR_MS},
+        headers=bearer(ADMIN_TOKEN),
+        timeout=60,
+    )
+    assert rebuilt.status_code == 200, rebuilt.text
+    assert rebuilt.json()["points_written"] >= 7 * 3 * 24  # at least every board, every hour of three days
     for agg in ("mean", "min", "max", "count", "sum"):
         answer = client.get("/api/v1/series", params={**base, "agg": agg}).json()
         assert answer["tier"] == "hourly", answer["tier_note"]
@@ -187,3 +192,13 @@ def test_a_database_without_tiers_is_read_raw(dataset: Dataset) -> None:
         ).json()
     assert answer["tier"] == "raw" and "no hourly tier" in answer["tier_note"]
     assert [v for _, v in answer["series"][0]["points"] if v is not None] == [7.25]
+
+
+def test_rebuilding_a_tier_needs_an_admin_token_for_every_village(api_url: str) -> None:
+    url = f"{api_url}/api/v1/admin/tiers/hourly/rebuild"
+    assert httpx.post(url, params={"start": "now-1d"}).status_code == 401
+    for token in (READ_ALL_TOKEN, PHU_AN_TOKEN):
+        response = httpx.post(url, params={"start": "now-1d"}, headers=bearer(token))
+        assert response.status_code == 403 and response.json()["error"]["code"] == "admin_required"
+    too_long = httpx.post(url, params={"start": "now-200d"}, headers=bearer(ADMIN_TOKEN))
+    assert too_long.status_code == 422 and too_long.json()["error"]["code"] == "invalid_range"
