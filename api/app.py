@@ -16,7 +16,7 @@ from api.influx import InfluxReader
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.openapi import DESCRIPTION, install_openapi
 from api.registry import RegistryFile
-from api.routes import admin, devices, health, series, stations, summary, villages
+from api.routes import admin, devices, health, quantities, series, stations, summary, villages
 from api.settings import ApiSettings
 
 GZIP_MIN_BYTES = 1024
@@ -54,7 +54,7 @@ def create_app(settings: ApiSettings, *, clock_ms: Callable[[], int] = epoch_ms)
     app.state.clock_ms = clock_ms
     app.state.registry_file = RegistryFile(settings.registry_path)
     install_error_handlers(app)
-    for module in (health, villages, devices, series, summary, stations, admin):
+    for module in (health, villages, devices, series, summary, stations, quantities, admin):
         app.include_router(module.router)
     install_openapi(app, public_read=settings.api_public_read)
     # Outermost first: metrics see every answer, CORS answers preflights, gzip compresses what is left.

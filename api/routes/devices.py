@@ -116,6 +116,7 @@ async def list_devices(
 class LatestReading(BaseModel):
     value: float = Field(examples=[7.2])
     unit: str = Field(examples=["pH"])
+    label_vi: str = Field(examples=["Độ pH"], description="Vietnamese label, for farmers' phones")
     time: datetime
     ts_ms: int = Field(description="the same instant as epoch milliseconds")
     flags: list[str] = Field(default_factory=list, description="quality flags of this reading, if any")
@@ -182,6 +183,7 @@ async def device_latest(
             name: {
                 "value": r.value,
                 "unit": QUANTITIES[name].unit,
+                "label_vi": QUANTITIES[name].label_vi,
                 "time": _time(r.ts_ms),
                 "ts_ms": r.ts_ms,
                 "flags": flags.get(name, []),

@@ -58,6 +58,8 @@ class SeriesOut(BaseModel):
 class SeriesAnswer(BaseModel):
     quantity: str = Field(examples=["pm25"])
     unit: str = Field(examples=["µg/m³"])
+    label_vi: str = Field(examples=["Bụi PM2.5"])
+    label_en: str = Field(examples=["PM2.5"])
     agg: str
     every: str = Field(examples=["1h"])
     fill: str
@@ -198,6 +200,8 @@ def _answer(q: SeriesQuery, result: SeriesResult, registry: Registry) -> dict[st
     return {
         "quantity": q.quantity.name,
         "unit": q.quantity.unit,
+        "label_vi": q.quantity.label_vi,
+        "label_en": q.quantity.label_en,
         "agg": q.agg,
         "every": format_duration(q.every_ms),
         "fill": q.fill,

@@ -56,6 +56,7 @@ def test_openapi_documents_every_endpoint_with_examples_and_errors(public_url: s
         "/healthz",
         "/metrics",
         "/api/v1/admin/tiers/{tier}/rebuild",
+        "/api/v1/quantities",
     }
     assert set(paths) == expected
     assert "ErrorResponse" in spec["components"]["schemas"]
@@ -72,3 +73,12 @@ def test_openapi_documents_every_endpoint_with_examples_and_errors(public_url: s
     assert {} in paths["/api/v1/series"]["get"]["security"]  # open data: the token is optional for reads
     assert {} not in paths["/api/v1/admin/tiers/{tier}/rebuild"]["post"]["security"]
     assert "application/geo+json" in paths["/api/v1/stations"]["get"]["responses"]["200"]["content"]
+
+
+def test_the_data_dictionary_lists_every_quantity_with_labels_and_limits(client: httpx.Client) -> None:
+    quantities = {q["name"]: q for q in client.get("/api/v1/quantities").json()["quantities"]}
+    assert len(quantities) == 25
+    pm25 = quantities["pm25"]
+    assert (pm25["measurement"], pm25["unit"], pm25["label_vi"]) == ("air", "µg/m³", "Bụi PM2.5")
+    assert (pm25["valid_min"], pm25["valid_max"], pm25["plausible_max"]) == (0, 1000, 500)
+    assert quantities["turbidity"]["plausible_max"] is None  # no soft limit: null, never Infinity
