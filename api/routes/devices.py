@@ -172,8 +172,8 @@ async def device_latest(
     found, tagged, _ = await latest_by_device(reader, caller, device=device)
     entry = registry.by_id.get(device)
     readings = found.get(device, {})
-    if not readings and entry is None:
-        raise NotFound("device_not_found", f"no readings for device {device!r}")
+    if not readings:  # registered but silent so far: no latest reading exists yet
+        raise NotFound("no_readings", f"device {device!r} is registered but has sent no readings yet")
     flags = await _flags_at(reader, caller, device, {q: r.ts_ms for q, r in readings.items()})
     body = {
         "device": device,

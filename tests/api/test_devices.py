@@ -102,6 +102,12 @@ def test_registry_edits_are_picked_up_without_a_restart(dataset: Dataset, tmp_pa
             return bool(http.get(f"/api/v1/devices/{GHOST}/latest").json()["registered"])
 
         eventually(registered, timeout_s=5, what="registry re-read")
+        silent = RegisteredDevice(id="phu-an-new-01", village="phu-an", kind="water", name="Mới lắp", lat=11, lon=106.6)
+        registry_path.write_text(format_registry(dataset.registry.with_device(ghost).with_device(silent)))
+        silent_latest = http.get("/api/v1/devices/phu-an-new-01/latest")  # the file is checked on every request
+        assert silent_latest.status_code == 404 and silent_latest.json()["error"]["code"] == "no_readings"
+        listed = {d["id"]: d for d in http.get("/api/v1/devices").json()["devices"]}["phu-an-new-01"]
+        assert (listed["registered"], listed["last_seen"], listed["online"]) == (True, None, False)
         registry_path.write_text("[[device]\nbroken")  # a half-saved edit keeps the last good registry
         devices = {d["id"]: d for d in http.get("/api/v1/devices").json()["devices"]}
         assert devices[GHOST]["name"] == "Trạm mới" and devices[GHOST]["lat"] == 11.05

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import time
 from urllib.parse import quote
 
 import httpx
@@ -10,6 +13,7 @@ import pytest
 
 from tests.api.conftest import READ_ALL_TOKEN, Dataset, api_settings, bearer, serving
 from tests.helpers import influx_rows
+from village.services import Database
 
 ATTACKS = [
     "x' OR 1=1 --",
@@ -89,10 +93,17 @@ def test_answers_that_would_be_too_large_are_refused_before_querying(client: htt
     assert tiny.status_code == 422
 
 
-def test_influxdb_too_slow_is_504_and_unreachable_is_503(dataset: Dataset) -> None:
-    with serving(api_settings(dataset, api_query_timeout_s=0.0005)) as url:
-        slow = httpx.get(f"{url}/api/v1/villages/phu-an/summary", headers=bearer(READ_ALL_TOKEN), timeout=10)
+def test_influxdb_too_slow_is_504_and_unreachable_is_503(dataset: Dataset, influxdb: Database) -> None:
+    with serving(api_settings(dataset, api_query_timeout_s=0.5)) as url:
+        os.kill(influxdb.process.pid, signal.SIGSTOP)  # InfluxDB hangs for real: frozen, its socket still open
+        try:
+            began = time.monotonic()
+            slow = httpx.get(f"{url}/api/v1/villages/phu-an/summary", headers=bearer(READ_ALL_TOKEN), timeout=10)
+            waited_s = time.monotonic() - began
+        finally:
+            os.kill(influxdb.process.pid, signal.SIGCONT)
     assert slow.status_code == 504, slow.text
+    assert waited_s < 3  # the deadline, not a hang
     assert slow.json()["error"]["code"] == "influxdb_timeout"
     with socket.socket() as held:  # bound, never listening: connections are refused, and no one else gets the port
         held.bind(("127.0.0.1", 0))
