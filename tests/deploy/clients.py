@@ -12,6 +12,8 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from tests.helpers import unique_id
@@ -82,9 +84,13 @@ def try_connect(
     password: str | None = None,
     ca_file: Path | None = None,
     client_id: str | None = None,
+    session_expiry_s: int = 0,
     timeout_s: float = 5.0,
 ) -> Session | Refusal:
-    """Connect to 127.0.0.1/localhost; a Session when the broker accepted the login, else why not."""
+    """Connect to localhost; a Session when the broker accepted the login, else why not.
+
+    A `session_expiry_s` above 0 asks for a persistent session (clean start off), as the ingestor does.
+    """
     client = _client(username, password, ca_file, client_id)
     answer: queue.SimpleQueue[ReasonCode | None] = queue.SimpleQueue()
     session = Session(client)
@@ -98,8 +104,12 @@ def try_connect(
             session.acked.notify_all()
 
     client.on_publish = on_publish
+    properties = None
+    if session_expiry_s:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = session_expiry_s
     try:
-        client.connect("localhost", port, keepalive=30)
+        client.connect("localhost", port, keepalive=30, clean_start=not session_expiry_s, properties=properties)
     except (OSError, ssl.SSLError) as exc:
         return Refusal(None, f"{type(exc).__name__}: {exc}")
     client.loop_start()
@@ -115,9 +125,24 @@ def try_connect(
 
 
 @contextmanager
-def logged_in(port: int, username: str, password: str, *, ca_file: Path | None = None) -> Iterator[Session]:
+def logged_in(
+    port: int,
+    username: str,
+    password: str,
+    *,
+    ca_file: Path | None = None,
+    client_id: str | None = None,
+    session_expiry_s: int = 0,
+) -> Iterator[Session]:
     """A session the broker must accept."""
-    outcome = try_connect(port, username=username, password=password, ca_file=ca_file)
+    outcome = try_connect(
+        port,
+        username=username,
+        password=password,
+        ca_file=ca_file,
+        client_id=client_id,
+        session_expiry_s=session_expiry_s,
+    )
     assert isinstance(outcome, Session), f"{username} could not log in: {outcome}"
     try:
         yield outcome

@@ -86,12 +86,13 @@ class Site:
 
 @dataclass
 class ProductionBroker:
-    """The entrypoint (a shell) and, below it, mosquitto."""
+    """The entrypoint (a shell) and, below it, mosquitto, in a work directory that outlives restarts."""
 
     process: ManagedProcess
     tls_port: int
     plain_port: int
     work_dir: Path
+    env: dict[str, str]
 
     def url(self, username: str, password: str, *, tls: bool = True) -> str:
         scheme, port = ("mqtts", self.tls_port) if tls else ("mqtt", self.plain_port)
@@ -101,10 +102,26 @@ class ProductionBroker:
         """What `docker compose kill -s HUP mosquitto` does: SIGHUP to the entrypoint."""
         os.kill(self.process.pid, signal.SIGHUP)
 
-    def stop(self) -> int | None:
+    def start(self, *, timeout_s: float = 10.0) -> None:
+        """Start again on the same ports and data, as `docker compose start mosquitto` does."""
+        self.process = _spawn_entrypoint(self.work_dir, self.env)
+        self.wait_ready(timeout_s=timeout_s)
+
+    def wait_ready(self, *, timeout_s: float = 10.0) -> None:
+        for port in (self.tls_port, self.plain_port):
+            wait_until(
+                lambda p=port: accepts_connections(p), timeout_s=timeout_s, what="mosquitto", process=self.process
+            )
+
+    def halt(self) -> int | None:
+        """Stop as `docker compose stop` does (SIGTERM to the entrypoint); the data stays."""
         code = self.process.stop()
         with contextlib.suppress(ProcessLookupError):  # the broker below the shell, had the shell been killed
             os.killpg(self.process.pid, signal.SIGKILL)
+        return code
+
+    def stop(self) -> int | None:
+        code = self.halt()
         shutil.rmtree(self.work_dir, ignore_errors=True)
         return code
 
@@ -149,15 +166,17 @@ def start_production_broker(site: Site, *, timeout_s: float = 10.0) -> Productio
         VILLAGE_BROKER_BINARY=require_binary("mosquitto"),
         VILLAGE_BROKER_USER=broker_user(),
     )
-    process = spawn("mosquitto-entrypoint", ["/bin/sh", str(ENTRYPOINT)], log_path=work_dir / "broker.log", env=env)
-    broker = ProductionBroker(process, tls_port, plain_port, work_dir)
+    broker = ProductionBroker(_spawn_entrypoint(work_dir, env), tls_port, plain_port, work_dir, env)
     try:
-        for port in (tls_port, plain_port):
-            wait_until(lambda p=port: accepts_connections(p), timeout_s=timeout_s, what="mosquitto", process=process)
+        broker.wait_ready(timeout_s=timeout_s)
     except BaseException:
         broker.stop()
         raise
     return broker
+
+
+def _spawn_entrypoint(work_dir: Path, env: dict[str, str]) -> ManagedProcess:
+    return spawn("mosquitto-entrypoint", ["/bin/sh", str(ENTRYPOINT)], log_path=work_dir / "broker.log", env=env)
 
 
 def service_url(site: Site, broker: ProductionBroker, username: str) -> str:
