@@ -39,7 +39,8 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$data_dir" ]; then
-	from_env_file=$(sed -n 's/^VILLAGE_DATA_DIR=//p' "$root/.env" 2>/dev/null | tail -n 1)
+	from_env_file=""
+	if [ -f "$root/.env" ]; then from_env_file=$(sed -n 's/^VILLAGE_DATA_DIR=//p' "$root/.env" | tail -n 1); fi
 	data_dir=${VILLAGE_DATA_DIR:-${from_env_file:-./.village}}
 	case $data_dir in /*) ;; *) data_dir="$root/${data_dir#./}" ;; esac
 fi
