@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import orjson
 
 from tests.deploy.clients import ACCEPTED, BAD_LOGIN, NOT_AUTHORIZED, Refusal, Session, logged_in, try_connect
 from tests.deploy.site import ProductionBroker, Site, registry_of, tls_ingestor
 from tests.helpers import eventually, influx_rows
+from village.services import require_binary
 
 NOW_MS = 1_764_489_600_000
 
@@ -165,3 +168,32 @@ def test_several_ingestors_share_one_subscription_through_the_acl(
 
         counted = eventually(shares, what="both ingestors counted their messages")
     assert min(counted) > 0, f"one ingestor got everything: {counted}"
+
+
+def test_a_board_last_will_marks_it_offline_but_cannot_speak_for_another(site, production_broker) -> None:
+    """Boards connect with a retained `offline` last will on their status topic (mosquitto_sub as the board)."""
+    port, ca, pw = production_broker.tls_port, site.ca_file, site.passwords
+    log = production_broker.work_dir / "broker.log"
+
+    def board(will_topic: str) -> subprocess.Popen[bytes]:
+        argv = [
+            require_binary("mosquitto_sub"), "-h", "localhost", "-p", str(port), "--cafile", str(ca), "-V", "mqttv5",
+            "-u", "dev-a", "-P", pw["dev-a"], "-t", "village/phu-an/dev-a/rejected",
+            "--will-topic", will_topic, "--will-payload", "offline", "--will-qos", "1", "--will-retain",
+        ]  # fmt: skip
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    with logged_in(port, "_ingest", pw["_ingest"], ca_file=ca) as observer:
+        observer.subscribe("village/+/+/status")
+        boards = [board("village/phu-an/dev-a/status"), board("village/phu-an/dev-b/status")]
+        eventually(lambda: log.read_text().count("u'dev-a'") == 2, what="both boards connected (the broker's log)")
+        for process in boards:  # the connection drops without DISCONNECT, as when a board loses power
+            process.kill()
+            process.wait(10)
+        wills = [(m.topic, m.payload) for m in observer.messages(timeout_s=3)]
+    assert wills == [("village/phu-an/dev-a/status", b"offline")]
+    with logged_in(port, "_ingest", pw["_ingest"], ca_file=ca) as later:
+        later.subscribe("village/+/+/status")
+        assert [(m.topic, m.payload, m.retain) for m in later.messages(timeout_s=3)] == [
+            ("village/phu-an/dev-a/status", b"offline", True)
+        ]
