@@ -152,11 +152,14 @@ def start_production_broker(site: Site, *, timeout_s: float = 10.0) -> Productio
     work_dir.chmod(0o755)  # mosquitto, after dropping root, must reach its copies inside
     tls_port, plain_port = free_port(), free_port()
     config = work_dir / "mosquitto.conf"
-    config.write_text(
-        local_broker_config(
+    try:
+        text = local_broker_config(
             run_dir=work_dir / "auth", data_dir=work_dir / "data", tls_port=tls_port, plain_port=plain_port
         )
-    )
+    except BaseException:
+        shutil.rmtree(work_dir)
+        raise
+    config.write_text(text)
     env = child_environment(
         VILLAGE_BROKER_AUTH_SRC=str(site.secrets.broker_dir),
         VILLAGE_BROKER_TLS_SRC=str(site.data_dir / "tls"),
