@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
+from village.provision import provision_command
+
 
 @click.group("devices")
 def devices_group() -> None:
     """Manage the device registry (VILLAGE_REGISTRY_FILE)."""
+
+
+devices_group.add_command(provision_command)
