@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from village.provision import provision_command
+from village.registry_commands import add_command, list_command, remove_command
 
 
 @click.group("devices")
@@ -13,3 +14,6 @@ def devices_group() -> None:
 
 
 devices_group.add_command(provision_command)
+devices_group.add_command(list_command)
+devices_group.add_command(add_command)
+devices_group.add_command(remove_command)
