@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from devices.registry import parse_registry
-from simulators.truth import read_truth
+from simulators.truth import published, read_truth
 from tests.helpers import eventually, village_process
 from village.processes import free_port
 
@@ -49,7 +49,7 @@ def _get(url: str) -> int:
 def expected_latest(truth_path: Path) -> dict[str, dict[str, float]]:
     """Per device, the value with the latest device time for each quantity, from what was actually sent."""
     latest: dict[str, dict[str, tuple[int, float]]] = {}
-    for entry in read_truth(truth_path):
+    for entry in published(read_truth(truth_path), channel="telemetry"):
         payload = orjson.loads(str(entry["payload"]))
         device = str(entry["topic"]).split("/")[2]
         values = {**payload["readings"], "bat": payload["bat"], "rssi": payload["rssi"]}
@@ -74,7 +74,7 @@ def test_simulated_readings_reach_the_api_unchanged(stack_env, api_url, tmp_path
     expected = expected_latest(truth_path)
     devices = {d.id for d in parse_registry(registry_path.read_text()).devices}
     assert set(expected) == devices and len(devices) == 6
-    assert sum(1 for _ in read_truth(truth_path)) == 18
+    assert len(published(read_truth(truth_path), channel="telemetry")) == 18
 
     def latest(device: str) -> dict[str, float] | None:
         response = httpx.get(f"{api_url}/api/v1/devices/{device}/latest", timeout=5)
