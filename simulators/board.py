@@ -34,6 +34,8 @@ _BLOCK = 32
 """Random draws are made in blocks of this many samples, so the data never depends on the chunk size."""
 _DAY_MS = 86_400_000
 _SEQ_MODULO = 2**32
+_NOT_IN_PAYLOAD = frozenset({"dropout", "buffer_overflow", "brownout_lost", "brownout"})
+"""Fault records about samples that were never sent: logged once, not again on a duplicate."""
 
 
 class ActionKind(enum.StrEnum):
@@ -388,7 +390,8 @@ class Board:
                 payload = payloads.malformed(payload, cut)
         actions.append(Action(ActionKind.PUBLISH, now, topic, payload, retain, fmt, faults))
         if fmt != "status" and self.faults.happens(self.faults.rates.duplicate):
-            actions.append(Action(ActionKind.PUBLISH, now, topic, payload, retain, fmt, ({"kind": "duplicate"},)))
+            same = tuple(f for f in faults if f["kind"] not in _NOT_IN_PAYLOAD)
+            actions.append(Action(ActionKind.PUBLISH, now, topic, payload, retain, fmt, (*same, {"kind": "duplicate"})))
 
 
 def _chunks(samples: list[Sample], limit: int) -> list[list[Sample]]:

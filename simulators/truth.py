@@ -15,7 +15,7 @@ One line per event, in the order they happened. Format (stable; tests and tools 
         {"kind": "out_of_range", "quantity": "turbidity", "original": 12.1, "injected": 1210.5},
         {"kind": "spike" | "stuck", "quantity": ..., "original": ..., "injected": ...},
         {"kind": "malformed_json", "cut": 57, "original_bytes": 180},
-        {"kind": "duplicate"},    # this line repeats the previous publish of the same payload
+        {"kind": "duplicate"},    # a second publish of the previous payload (its payload faults repeated)
         {"kind": "wrong_unit", "quantity": "humidity", "unit": "Cel"},
         {"kind": "out_of_order", "seqs": [...]},
         {"kind": "dropout" | "buffer_overflow" | "brownout_lost", "seq": 41, "taken_ms": ...},  # never sent
