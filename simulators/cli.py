@@ -129,17 +129,22 @@ def simulate_command(
         end_ms = parse_time_ms(end_text, now_ms=now_ms) if end_text else now_ms
     except (ScenarioError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
+    registry = registry_of(chosen)
     if load:
         chosen = _load_fleet(chosen, load_devices)
+        registry = registry_of(chosen)
+        registry = registry.model_copy(update={"devices": registry.devices[:load_devices]})
     if registry_path is not None:
         registry_path.parent.mkdir(parents=True, exist_ok=True)
-        registry_path.write_text(format_registry(registry_of(chosen)), encoding="utf-8")
+        partial = registry_path.with_name(registry_path.name + ".partial")
+        partial.write_text(format_registry(registry), encoding="utf-8")
+        partial.replace(registry_path)  # readers never see half a registry
     stop = _stop_on_signals()
     radio = Radio(settings.mqtt, ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
     with TruthLog(truth_path) as truth, ProgressDisplay(f"village simulate · {chosen.name}", enabled=progress) as shown:
         try:
             if load:
-                boards = build_boards(chosen, start_ms=now_ms, live_links=False, batch_objects=None)
+                boards = build_boards(chosen, start_ms=now_ms, live_links=False)[:load_devices]
                 runner = LoadRunner(
                     boards, radio, truth, connections=connections, window=window, client_id=client_id,
                     on_progress=shown.update,
