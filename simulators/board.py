@@ -151,10 +151,10 @@ class Board:
             at = int(at + step)
         prev_times = np.concatenate(([self._last_scheduled_ms], times[:-1]))
         measured = self.signals.measure(times, prev_times, noise)
-        self._times = times.tolist()
-        self._values = np.array([measured[q] for q in self.signals.quantities]).T.tolist()
-        self._sun = (self._weather.lux(times) / CLEAR_SKY_LUX).tolist()
-        self._raining = self._weather.storms.active(times).tolist()
+        self._times = times  # kept as arrays: 10,000 boards × a chunk of Python floats would cost ~100 MB
+        self._values = np.array([measured[q] for q in self.signals.quantities]).T
+        self._sun = self._weather.lux(times) / CLEAR_SKY_LUX
+        self._raining = self._weather.storms.active(times)
         self._position = 0
         self._last_scheduled_ms = int(times[-1])
         self._next_after_chunk = at
@@ -162,15 +162,15 @@ class Board:
     def _take(self) -> tuple[int, dict[str, float], float, bool]:
         i = self._position
         taken = (
-            self._times[i],
-            dict(zip(self.signals.quantities, self._values[i], strict=True)),
-            self._sun[i],
-            self._raining[i],
+            int(self._times[i]),
+            dict(zip(self.signals.quantities, self._values[i].tolist(), strict=True)),
+            float(self._sun[i]),
+            bool(self._raining[i]),
         )
         self._position += 1
         if self._position == len(self._times):
             self._refill(self._next_after_chunk)
-        self.next_ms = self._times[self._position]
+        self.next_ms = int(self._times[self._position])
         return taken
 
     def take_reading(self) -> tuple[int, dict[str, float], float, bool]:
