@@ -18,6 +18,7 @@ import numpy as np
 
 from devices.payload import MAX_BATCH_OBJECTS
 from devices.registry import RegisteredDevice
+from devices.senml import MAX_RECORDS
 from devices.topics import Channel, Topic
 from simulators import payloads
 from simulators.faults import FaultInjector, FaultRates, FaultRecord
@@ -341,31 +342,37 @@ class Board:
         self._publish(now, self.topic(Channel.TELEMETRY), payload, "native", actions, faults=sample.faults)
 
     def _publish_senml(self, now: int, sample: Sample, actions: list[Action]) -> None:
+        payload, faults = self._senml_pack(sample)
+        self._publish(now, self.topic(Channel.SENML), payload, "senml", actions, faults=faults)
+
+    def _senml_pack(self, sample: Sample) -> tuple[bytes, tuple[FaultRecord, ...]]:
         units = self.faults.wrong_units([*sample.readings, "bat", "rssi"])
         faults = list(sample.faults)
         faults += [{"kind": "wrong_unit", "quantity": q, "unit": u} for q, u in units.items()]
-        payload = payloads.senml(f"urn:dev:mac:{self.mac}", sample, units=dict(units) or None)
-        self._publish(now, self.topic(Channel.SENML), payload, "senml", actions, faults=tuple(faults))
+        return payloads.senml(f"urn:dev:mac:{self.mac}", sample, units=dict(units) or None), tuple(faults)
 
     def _flush(self, now: int, actions: list[Action]) -> None:
-        """Upload everything buffered: native arrays (≤ flush_batch objects, < 250 kB), SenML one pack each."""
+        """Upload everything buffered: native arrays (≤ flush_batch objects, < 250 kB) or multi-sample SenML packs."""
         samples = list(self.buffer)
         self.buffer.clear()
         if not samples:
             return
         reverse = self.faults.happens(self.faults.rates.out_of_order)
-        if self.spec.format == "senml":
-            for sample in reversed(samples) if reverse else samples:
-                self._publish_senml(now, sample, actions)
-            return
         limit = min(self._batch_objects or self.spec.flush_batch, MAX_BATCH_OBJECTS)
+        if self.spec.format == "senml":  # records per pack are limited too: 1,000
+            limit = min(limit, MAX_RECORDS // (len(self.signals.quantities) + 2))
         chunks = _chunks(samples, limit)
         if reverse:
             chunks = [list(reversed(c)) for c in reversed(chunks)]
         for chunk in chunks:
-            faults = tuple(f for s in chunk for f in s.faults)
-            if reverse:
-                faults += ({"kind": "out_of_order", "seqs": [s.seq for s in chunk]},)
+            order = ({"kind": "out_of_order", "seqs": [s.seq for s in chunk]},) if reverse else ()
+            if self.spec.format == "senml":
+                packs = [self._senml_pack(sample) for sample in chunk]
+                faults = tuple(f for _, fs in packs for f in fs) + order
+                payload = payloads.senml_upload([pack for pack, _ in packs])
+                self._publish(now, self.topic(Channel.SENML), payload, "senml", actions, faults=faults)
+                continue
+            faults = tuple(f for s in chunk for f in s.faults) + order
             payload = payloads.native(chunk, array=True)
             self._publish(now, self.topic(Channel.TELEMETRY), payload, "native", actions, faults=faults)
 

@@ -52,6 +52,12 @@ def senml(base_name: str, sample: Sample, *, units: dict[str, str | None] | None
     return encode_senml(base_name, sample.device_ts or 0, readings, units=units)
 
 
+def senml_upload(packs: Sequence[bytes]) -> bytes:
+    """Several one-sample packs as one pack: each starts with its own bn and bt, which by RFC 8428 §4 apply
+    to the records that follow until the next record that sets them, so the concatenation is a valid pack."""
+    return b"[" + b",".join(pack[1:-1] for pack in packs) + b"]"
+
+
 def status(*, online: bool) -> bytes:
     """The retained status payload (also the last will, `offline`)."""
     return encode_status(online)

@@ -6,6 +6,8 @@ predictions end to end); the SenML and status predictions are checked here again
 
 from __future__ import annotations
 
+import itertools
+
 import orjson
 
 from devices.reasons import RejectReason
@@ -119,3 +121,13 @@ def test_channels_not_consumed_are_left_out() -> None:
     senml = encode_senml("urn:dev:mac:0a", NOW_MS, {"air_temp": 30.0})
     prediction = predict([entry(senml, topic="village/v/d2/senml")], channels=["telemetry"])
     assert prediction.stored_count() == 0 and prediction.messages == {}
+
+
+def test_buffered_senml_uploads_are_one_valid_pack_with_every_samples_time() -> None:
+    spec = GroupSpec(kind="water", interval_s=600, jitter=0, format="senml", mode="deep_sleep", upload_every=5)
+    actions = [a for a in run(board(spec, seed=2), 10) if a.format == "senml"]
+    assert len(actions) == 2
+    prediction = predict([entry(a.payload, topic=a.topic, sent_ms=START_MS + 10**8) for a in actions])
+    times = sorted({ts for (_, _, ts) in prediction.points})
+    assert len(times) == 10 and all(b - a == 600_000 for a, b in itertools.pairwise(times))
+    assert len(prediction.points) == 10 * 8 and not prediction.rejections
