@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from simulators import payloads
 from simulators.board import Action, ActionKind, Board
 from simulators.pacing import Pacer
 from simulators.progress import Snapshot
@@ -152,6 +153,13 @@ class FleetRunner:
         if link is None or link.closed:  # lost without the board knowing (broker restart): firmware reconnects
             self._connect(index, board)
             link = self._links[index]
+            if board.live_links and not action.topic.endswith("/status"):
+                birth = payloads.status(online=True)
+                self._publish(
+                    index,
+                    board,
+                    Action(ActionKind.PUBLISH, action.at_ms, board.will[0], birth, retain=True, format="status"),
+                )
         self._radio.publish(link, action.topic, action.payload, retain=action.retain, label=board.device.kind)
         self.published += 1
         self._truth.record(

@@ -144,3 +144,28 @@ def test_same_seed_same_messages_through_the_broker(broker, village_id, tmp_path
     assert first == again and len(first) > 5
     timestamps = [o["ts"] for _, p in first if p.startswith("[") for o in orjson.loads(p.replace("NaN", "null"))]
     assert min(timestamps) >= end_ms - 86_400_000 and max(timestamps) <= end_ms
+
+
+def test_boards_reconnect_with_a_new_birth_after_the_broker_restarts(broker, village_id, tmp_path: Path) -> None:
+    chosen = scenario(village_id, GroupSpec(kind="water", count=2, interval_s=0.1))
+    start_ms = epoch_ms()
+    boards = build_boards(chosen, start_ms=start_ms)
+    radio = Radio(MqttEndpoint.parse(broker.url))
+    births = {(f"village/{village_id}/{b.device.id}/status", b"online") for b in boards}
+    with mqtt_subscriber(broker.url, f"village/{village_id}/#") as received, TruthLog(None) as truth:
+        runner = FleetRunner(boards, radio, truth, Pacer(start_sim_ms=start_ms, speed=1.0))
+        stop = threading.Event()
+        thread = threading.Thread(target=runner.run, args=(stop, RunLimits()))
+        thread.start()
+        try:
+            eventually(lambda: births <= set(received.snapshot()), what="both boards online")
+            broker.restart()
+            seen = len(received.snapshot())
+            eventually(lambda: births <= set(received.snapshot()[seen:]), timeout_s=20, what="births again")
+            eventually(
+                lambda: any(t.endswith("/telemetry") for t, _ in received.snapshot()[seen:]), what="samples again"
+            )
+        finally:
+            stop.set()
+            thread.join(20)
+    radio.close()
