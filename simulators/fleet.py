@@ -14,7 +14,7 @@ from simulators import payloads
 from simulators.board import Action, ActionKind, Board
 from simulators.pacing import Pacer
 from simulators.progress import Snapshot
-from simulators.radio import Link, Radio
+from simulators.radio import Link, LinkLostError, Radio
 from simulators.scenario import Scenario, fleet_of
 from simulators.truth import TruthLog
 from simulators.weather import VillageWeather
@@ -144,9 +144,22 @@ class FleetRunner:
                 return
             self._settle(old)
             old.disconnect()
-        self._links[index] = self._radio.link(
-            board.device.id, will=board.will, window=BOARD_WINDOW, label=board.device.kind
-        )
+        self._links[index] = self._open(board)
+
+    def _open(self, board: Board) -> Link:
+        """Connect as firmware does: retry with backoff while the broker is unreachable (up to the drain timeout)."""
+        deadline = time.monotonic() + self._drain_timeout_s
+        delay_s = 0.2
+        while True:
+            try:
+                return self._radio.link(board.device.id, will=board.will, window=BOARD_WINDOW, label=board.device.kind)
+            except OSError as exc:
+                if time.monotonic() + delay_s > deadline:
+                    raise
+                logger.warning("%s cannot reach the broker (%s); retrying in %.1f s", board.device.id, exc, delay_s)
+                self._radio.pump(0)
+                time.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)
 
     def _publish(self, index: int, board: Board, action: Action) -> None:
         link = self._links.get(index)
@@ -160,7 +173,11 @@ class FleetRunner:
                     board,
                     Action(ActionKind.PUBLISH, action.at_ms, board.will[0], birth, retain=True, format="status"),
                 )
-        self._radio.publish(link, action.topic, action.payload, retain=action.retain, label=board.device.kind)
+        try:
+            self._radio.publish(link, action.topic, action.payload, retain=action.retain, label=board.device.kind)
+        except LinkLostError:  # the broker went away under this publish: reconnect (with a birth) and send it again
+            self._publish(index, board, action)
+            return
         self.published += 1
         self._truth.record(
             action.topic,

@@ -37,6 +37,10 @@ class PublishError(RuntimeError):
     """The client refused a publish; the message was not sent."""
 
 
+class LinkLostError(PublishError):
+    """The connection broke under this publish; open a new link and publish again."""
+
+
 class Link:
     """One MQTT connection: a board's own (with its last will) or one shared by many simulated devices."""
 
@@ -96,6 +100,9 @@ class Link:
         info = self.client.publish(topic, payload, qos=1, retain=retain)
         # NO_CONN before CONNACK: paho keeps QoS 1 messages and sends them once connected.
         label = self.label if label is None else label
+        if info.rc == MQTTErrorCode.MQTT_ERR_CONN_LOST or self.closed:
+            self._finish()
+            raise LinkLostError(f"{self.client_id}: connection lost while publishing to {topic}")
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             self._radio.errors[label] += 1
             raise PublishError(f"{self.client_id}: publish to {topic} refused: {paho.error_string(info.rc)}")
