@@ -17,7 +17,7 @@ from simulators.fleet import FleetRunner, RunLimits, build_boards
 from simulators.load import LoadRunner
 from simulators.pacing import Pacer, epoch_ms
 from simulators.progress import ProgressDisplay
-from simulators.radio import Radio
+from simulators.radio import PublishError, Radio
 from simulators.scenario import KINDS, GroupSpec, Scenario, ScenarioError, builtin_scenarios, load_scenario, registry_of
 from simulators.timespec import parse_duration_ms, parse_time_ms
 from simulators.truth import TruthLog
@@ -173,6 +173,8 @@ def simulate_command(
             fleet = FleetRunner(boards, radio, truth, pacer, on_progress=shown.update)
             fleet.run(stop, limits)
             logger.info("published %d messages, %d acknowledged", fleet.published, sum(radio.acknowledged.values()))
+        except (OSError, PublishError) as exc:
+            raise click.ClickException(f"the broker {settings.mqtt} failed the simulator: {exc}") from exc
         finally:
             radio.close()
 
