@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from devices.payload import MAX_BATCH_OBJECTS
+from devices.payload import MAX_BATCH_OBJECTS, Telemetry
 from devices.registry import RegisteredDevice
 from devices.senml import MAX_RECORDS
 from devices.topics import Channel, Topic
@@ -115,6 +115,7 @@ class Board:
         self.wakes = 0
         self.samples_taken = 0
         self._last_step_ms = start_ms
+        self._last_sample_ms = -1
         self._chunk = _BLOCK * max(1, (batch_objects or 0) // _BLOCK)
         self._last_scheduled_ms = start_ms - 1
         self.next_ms = start_ms + int(self._schedule_rng.uniform(0, max(self.interval_ms, 1.0)))
@@ -173,6 +174,24 @@ class Board:
             self._refill(self._next_after_chunk)
         self.next_ms = int(self._times[self._position])
         return taken
+
+    def sample(self, ts_ms: int) -> Telemetry:
+        """A clean sample at any time the caller chooses (never at or before the previous one: one clock)."""
+        ts_ms = max(ts_ms, self._last_sample_ms + 1)
+        previous = self._last_sample_ms if self._last_sample_ms >= 0 else ts_ms - int(self.interval_ms)
+        self._last_sample_ms = ts_ms
+        times = np.array([ts_ms], dtype=np.int64)
+        noise = self._noise_rng.standard_normal((len(self.signals.quantities), 1))
+        measured = self.signals.measure(times, np.array([previous], dtype=np.int64), noise)
+        self.battery.advance(ts_ms - previous, sun=float(self._weather.lux(times)[0] / CLEAR_SKY_LUX))
+        self._rssi = self._rssi_mean + 0.9 * (self._rssi - self._rssi_mean) + float(self._net_rng.normal(0, 1.5))
+        return Telemetry(
+            ts=ts_ms,
+            seq=self.next_seq(),
+            bat=round(self.battery.volts, 2),
+            rssi=round(min(max(self._rssi, -95.0), -35.0)),
+            readings={q: float(v[0]) for q, v in measured.items()},
+        )
 
     def take_reading(self) -> tuple[int, dict[str, float], float, bool]:
         """The next scheduled sensor values without any firmware behaviour (load mode)."""

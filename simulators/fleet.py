@@ -10,12 +10,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from devices.registry import Registry
 from simulators import payloads
 from simulators.board import Action, ActionKind, Board
-from simulators.pacing import Pacer
+from simulators.faults import FaultRates
+from simulators.pacing import Pacer, epoch_ms
 from simulators.progress import Snapshot
 from simulators.radio import Link, LinkLostError, Radio
-from simulators.scenario import Scenario, fleet_of
+from simulators.scenario import GroupSpec, Scenario, fleet_of, load_scenario, registry_of
 from simulators.truth import TruthLog
 from simulators.weather import VillageWeather
 
@@ -46,6 +48,35 @@ def build_boards(
             batch_objects=batch_objects,
         )
         for index, (device, group) in enumerate(fleet_of(scenario))
+    ]
+
+
+def demo_registry(*, villages: int, devices_per_kind: int, seed: int) -> Registry:
+    """The `basic` scenario's registry for `villages` communes with `devices_per_kind` boards of each kind."""
+    chosen = load_scenario("basic").with_overrides(villages=villages, devices_per_kind=devices_per_kind, seed=seed)
+    return registry_of(chosen)
+
+
+def boards_for(registry: Registry, *, seed: int, start_ms: int | None = None) -> list[Board]:
+    """One healthy, always-connected board per registered device, for callers that choose sample times themselves
+    (`Board.sample(ts_ms)`); each board has its own reproducible random streams."""
+    start_ms = epoch_ms() if start_ms is None else start_ms
+    weathers = {
+        village.id: VillageWeather(seed=seed, index=index, lat=village.lat, lon=village.lon)
+        for index, village in enumerate(registry.villages)
+    }
+    fallback = VillageWeather(seed=seed, index=len(weathers), lat=11.1, lon=106.6)
+    return [
+        Board(
+            device,
+            GroupSpec(kind=device.kind),
+            FaultRates(),
+            seed=seed,
+            index=index,
+            weather=weathers.get(device.village, fallback),
+            start_ms=start_ms,
+        )
+        for index, device in enumerate(registry.devices)
     ]
 
 
