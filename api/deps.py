@@ -1,20 +1,18 @@
-"""Dependencies as `Annotated` aliases: the reader opened in the lifespan, settings, and read access."""
+"""Dependencies as `Annotated` aliases: settings, the reader and registry opened in the lifespan, the caller."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import ApiError
+from api.auth import Principal, authenticate
 from api.influx import InfluxReader
+from api.metrics import ApiMetrics
+from api.registry import RegistryFile
 from api.settings import ApiSettings
-
-
-class Unauthorized(ApiError):  # noqa: N818
-    status = 401
+from devices.registry import Registry
 
 
 def _settings(request: Request) -> ApiSettings:
@@ -27,23 +25,29 @@ def _reader(request: Request) -> InfluxReader:
     return reader
 
 
+def _registry(request: Request) -> Registry:
+    registry_file: RegistryFile = request.app.state.registry_file
+    return registry_file.current()
+
+
+def _metrics(request: Request) -> ApiMetrics:
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
 SettingsDep = Annotated[ApiSettings, Depends(_settings)]
 ReaderDep = Annotated[InfluxReader, Depends(_reader)]
+RegistryDep = Annotated[Registry, Depends(_registry)]
+MetricsDep = Annotated[ApiMetrics, Depends(_metrics)]
 
-_bearer = HTTPBearer(auto_error=False)
+_bearer = HTTPBearer(auto_error=False, description="A token from VILLAGE_API_TOKENS; optional when reads are public")
 
 
-def require_read(
+def _caller(
     settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    """Allow the request when reads are public or the bearer token is one of the configured tokens."""
-    if settings.api_public_read:
-        return
-    if credentials is None:
-        raise Unauthorized("missing_token", "a bearer token is required (Authorization: Bearer <token>)")
-    offered = credentials.credentials.encode()
-    if not any(secrets.compare_digest(offered, t.get_secret_value().encode()) for t in settings.api_tokens):
-        raise Unauthorized("invalid_token", "the bearer token is not valid")
+) -> Principal:
+    return authenticate(settings, credentials.credentials if credentials is not None else None)
 
 
-ReadAccess = Depends(require_read)
+CallerDep = Annotated[Principal, Depends(_caller)]
+"""Who is asking; resolving it answers 401 when a token is needed and missing or unknown."""

@@ -87,9 +87,11 @@ def publish_backlog(broker: Broker, count: int, devices: int) -> dict[str, float
     return dict(orjson.loads(result.stdout))
 
 
-def bare_rate(broker: Broker, count: int, devices: int, *, live: bool) -> tuple[float, dict[str, float]]:
+def bare_rate(
+    broker: Broker, count: int, devices: int, *, live: bool, client_id: str
+) -> tuple[float, dict[str, float]]:
     """Readings/s of the bare subscriber draining a backlog of `count` messages (or taking them live)."""
-    argv = [sys.executable, str(HERE / "_bare_subscriber.py"), "--port", str(broker.port), "--client-id", "bench-bare"]
+    argv = [sys.executable, str(HERE / "_bare_subscriber.py"), "--port", str(broker.port), "--client-id", client_id]
     subprocess.run(argv, check=True, timeout=60)  # create the persistent session
     if live:
         subscriber = subprocess.Popen([*argv, "--count", str(count)], stdout=subprocess.PIPE)
@@ -192,8 +194,12 @@ def main() -> None:
     parser.add_argument("--receive-maximum", type=int, default=None, help="VILLAGE_INGEST_RECEIVE_MAXIMUM")
     parser.add_argument("--live", action="store_true", help="publish while the ingestor consumes")
     parser.add_argument("--stock-paho", action="store_true", help="also run the ingestor on paho's stock receive path")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of bare + ingestor, alternating (ratios are taken per round)"
+    )
     args = parser.parse_args()
-    results: dict[str, dict[str, float]] = {}
+    bare: list[float] = []
+    results: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="village-bench-") as tmp:
         work = Path(tmp)
         registry_path = work / "registry.toml"
@@ -202,68 +208,88 @@ def main() -> None:
         broker = start_mosquitto(work / "mosquitto")
         database = start_influxd(work / "influxdb")
         try:
-            bare, published = bare_rate(broker, args.count, args.devices, live=args.live)
-            variants = {
-                "tuned paho receive path": "true",
-                **({"stock paho receive path": "false"} if args.stock_paho else {}),
-            }
-            for n, (label, fast) in enumerate(variants.items()):
-                env = {
-                    "VILLAGE_MQTT_URL": broker.url,
-                    "VILLAGE_INFLUX_URL": database.url,
-                    "VILLAGE_INFLUX_DB": f"bench{n}",
-                    "VILLAGE_DATA_DIR": str(work / "data"),
-                    "VILLAGE_REGISTRY_FILE": str(registry_path),
-                    "VILLAGE_INGEST_UNKNOWN_DEVICES": "reject",
-                    "VILLAGE_INGEST_CLIENT_ID": f"bench-ingest-{n}",
-                    "VILLAGE_INGEST_MQTT_FAST_PATH": fast,
-                }
-                if args.batch:
-                    env["VILLAGE_INGEST_BATCH_MAX_MESSAGES"] = str(args.batch)
-                if args.receive_maximum:
-                    env["VILLAGE_INGEST_RECEIVE_MAXIMUM"] = str(args.receive_maximum)
-                results[label] = ingest_rate(broker, database, env, args, work / f"logs{n}")
+            for round_ in range(args.repeat):
+                rate, published = bare_rate(
+                    broker, args.count, args.devices, live=args.live, client_id=f"bare-{round_}"
+                )
+                bare.append(rate)
+                for label, result in ingest_variants(
+                    broker, database, args, work, registry_path=registry_path, round_=round_
+                ).items():
+                    results.setdefault(label, []).append(result)
         finally:
             broker.process.stop()
             database.process.stop()
     report(args, cost_us, bare, published, results)
 
 
+def ingest_variants(
+    broker: Broker, database: Database, args: argparse.Namespace, work: Path, *, registry_path: Path, round_: int
+) -> dict[str, dict[str, float]]:
+    variants = {"tuned paho receive path": "true", **({"stock paho receive path": "false"} if args.stock_paho else {})}
+    results = {}
+    for n, (label, fast) in enumerate(variants.items()):
+        env = {
+            "VILLAGE_MQTT_URL": broker.url,
+            "VILLAGE_INFLUX_URL": database.url,
+            "VILLAGE_INFLUX_DB": f"bench_{round_}_{n}",
+            "VILLAGE_DATA_DIR": str(work / "data"),
+            "VILLAGE_REGISTRY_FILE": str(registry_path),
+            "VILLAGE_INGEST_UNKNOWN_DEVICES": "reject",
+            "VILLAGE_INGEST_CLIENT_ID": f"bench-ingest-{round_}-{n}",
+            "VILLAGE_INGEST_MQTT_FAST_PATH": fast,
+        }
+        if args.batch:
+            env["VILLAGE_INGEST_BATCH_MAX_MESSAGES"] = str(args.batch)
+        if args.receive_maximum:
+            env["VILLAGE_INGEST_RECEIVE_MAXIMUM"] = str(args.receive_maximum)
+        results[label] = ingest_rate(broker, database, env, args, work / f"logs-{round_}-{n}")
+    return results
+
+
 def report(
     args: argparse.Namespace,
     cost_us: tuple[float, float],
-    bare: float,
+    bare: list[float],
     published: dict[str, float],
-    results: dict[str, dict[str, float]],
+    results: dict[str, list[dict[str, float]]],
 ) -> None:
     def verdict(ok: bool) -> str:  # noqa: FBT001
         return "[green]ok[/]" if ok else "[red]MISSED[/]"
 
+    def spread(values: list[float], fmt: str) -> str:
+        if len(values) == 1:
+            return format(values[0], fmt)
+        return f"{format(statistics.median(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+
     mode = "live" if args.live else "backlog"
-    table = Table(title=f"Ingest throughput ({mode}): {args.count:,} messages × 5 readings, {args.devices:,} devices")
+    rounds = f", median (min–max) of {args.repeat} rounds" if args.repeat > 1 else ""
+    table = Table(
+        title=f"Ingest throughput ({mode}): {args.count:,} messages × 5 readings, {args.devices:,} devices{rounds}"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("target")
     table.add_row(
         "publisher (raw MQTT 3.1.1, QoS 1)", f"{published['published'] / published['seconds']:,.0f} msg/s", ""
     )
-    table.add_row("bare paho QoS 1 subscriber (counts only)", f"{bare:,.0f} readings/s", "")
+    table.add_row("bare paho QoS 1 subscriber (counts only)", f"{spread(bare, ',.0f')} readings/s", "")
     lost_any = False
-    for label, result in results.items():
-        ratio = result["readings_per_s"] / bare
-        lost = result["expected"] - result["stored"]
+    for label, runs in results.items():
+        ratios = [r["readings_per_s"] / b for r, b in zip(runs, bare, strict=True)]
+        lost = sum(r["expected"] - r["stored"] for r in runs)
         lost_any |= lost != 0
-        table.add_row(f"ingestor, {label}: stored", f"{result['readings_per_s']:,.0f} readings/s", "")
-        table.add_row("  stored / bare subscriber", f"{ratio:.2f}", f"≥ 0.80 {verdict(ratio >= 0.8)}")
+        rss = max(r["rss_mb"] for r in runs)
+        codes = {int(r["exit_code"]) for r in runs}
+        stored = sum(int(r["stored"]) for r in runs)
+        expected = sum(int(r["expected"]) for r in runs)
         table.add_row(
-            "  in InfluxDB (counted)",
-            f"{int(result['stored']):,} of {int(result['expected']):,}",
-            f"0 lost {verdict(not lost)}",
+            f"ingestor, {label}: stored", f"{spread([r['readings_per_s'] for r in runs], ',.0f')} readings/s", ""
         )
-        table.add_row("  peak RSS (VmHWM)", f"{result['rss_mb']:.0f} MB", f"≤ 150 {verdict(result['rss_mb'] <= 150)}")
-        table.add_row(
-            "  exit code after SIGTERM", f"{int(result['exit_code'])}", f"0 {verdict(result['exit_code'] == 0)}"
-        )
+        table.add_row("  stored / bare subscriber", spread(ratios, ".2f"), f"≥ 0.80 {verdict(min(ratios) >= 0.8)}")
+        table.add_row("  in InfluxDB (counted)", f"{stored:,} of {expected:,}", f"0 lost {verdict(not lost)}")
+        table.add_row("  peak RSS (VmHWM)", f"{rss:.0f} MB", f"≤ 150 {verdict(rss <= 150)}")
+        table.add_row("  exit code after SIGTERM", ", ".join(map(str, sorted(codes))), f"0 {verdict(codes == {0})}")
     median_us, best_us = cost_us
     table.add_row(
         "decode+validate+encode (CPU, median / best batch)",
@@ -271,9 +297,7 @@ def report(
         f"≤ 2 {verdict(median_us <= 2)}",
     )
     console.print(table)
-    console.print(
-        f"load average while running: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
-    )
+    console.print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     if lost_any:
         raise SystemExit(1)
 
