@@ -41,6 +41,9 @@ class LinkReport:
 
     devices: dict[int, LinkDelta] = field(default_factory=dict)
     lost: int = 0
+    """Net: skipped counter values (`gaps`) minus those that arrived late; negative when late ones dominate."""
+    gaps: int = 0
+    """Counter values skipped, counted when the jump is seen."""
     duplicated: int = 0
     reboots: int = 0
     late: int = 0
@@ -92,6 +95,7 @@ class SeqTracker:
             self._seen[series] = ((self._seen[series] << forward) | 1) & _MASK
             delta.lost += forward - 1
             report.lost += forward - 1
+            report.gaps += forward - 1
             return
         back = (high - seq) % SEQ_MODULO
         if back < WINDOW and self._seen[series] >> back & 1:

@@ -113,7 +113,9 @@ class IngestMetrics:
             f"{PREFIX}_lag_seconds", "Stored minus device time, readings with a credible clock", LAG_BUCKETS_S, r
         )
         self.link = Counter(
-            f"{PREFIX}_seq_events", "Message accounting from device seq: lost, duplicated, late, reboot, redelivered",
+            f"{PREFIX}_seq_events",
+            "Message accounting from device seq: gap (a skipped counter value), late (a skipped one that came "
+            "after all; net lost = gap - late), duplicated, reboot, redelivered (MQTT DUP of a message seen)",
             ["event"], registry=r,
         )  # fmt: skip
         self.statuses = Counter(f"{PREFIX}_status_points", "Status changes stored", registry=r)
@@ -154,6 +156,11 @@ class IngestMetrics:
             c = self.counters
             c.lag_ms_sum += int(lag_ms.sum())
             c.lag_samples += len(lag_ms)
+
+    @staticmethod
+    def totals_by_label(counter: Counter, label: str) -> dict[str, float]:
+        """A labelled counter's running totals, by the value of `label`."""
+        return {s.labels[label]: s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total")}
 
     def count_labelled(self, counter: Counter, by_label: Mapping[str, int]) -> None:
         for label, value in by_label.items():

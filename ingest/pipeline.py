@@ -185,8 +185,8 @@ class IngestLoop:
         m.unregistered.inc(prepared.unregistered)
         m.count_labelled(
             m.link,
-            {
-                "lost": link.lost,
+            {  # counters only go up: gaps and late arrivals separately (net lost = gap - late)
+                "gap": link.gaps,
                 "duplicated": link.duplicated,
                 "late": link.late,
                 "reboot": link.reboots,

@@ -148,10 +148,12 @@ class IngestService:
             server.shutdown()
             server.server_close()
         c = self.counters
+        channels = self.metrics.totals_by_label(self.metrics.messages, "channel")
         logger.info(
-            "ingestor stopped: %d messages, %d readings stored, %d spooled, %d rejected, %d duplicates collapsed; "
-            "spool holds %d bytes",
+            "ingestor stopped: %d messages (%s), %d readings stored, %d spooled, %d rejected, %d duplicates "
+            "collapsed; spool holds %d bytes",
             c.messages,
+            ", ".join(f"{channel} {count:.0f}" for channel, count in sorted(channels.items())) or "none",
             c.stored,
             c.spooled,
             c.rejected,
@@ -255,12 +257,7 @@ class IngestService:
             "connected": 1 if self._source.connected else 0,
         }
         lines = [encode_point(PIPELINE, instance, {k: float(v) for k, v in fields.items()}, now_ms)]
-        totals = {
-            s.labels["reason"]: s.value
-            for m in self.metrics.rejected.collect()
-            for s in m.samples
-            if s.name.endswith("_total")
-        }
+        totals = self.metrics.totals_by_label(self.metrics.rejected, "reason")
         for reason, total in totals.items():
             change = total - self._rejected_before.get(reason, 0.0)
             if change:

@@ -64,9 +64,9 @@ def mqtt_publisher(broker_url: str, *, client_id: str | None = None) -> Iterator
         client.disconnect()
 
 
-def publish_all(client: paho.Client, messages: list[tuple[str, bytes]], *, qos: int = 1) -> None:
+def publish_all(client: paho.Client, messages: list[tuple[str, bytes]], *, qos: int = 1, retain: bool = False) -> None:
     """Publish and wait until the broker acknowledged each message."""
-    infos = [client.publish(topic, payload, qos=qos) for topic, payload in messages]
+    infos = [client.publish(topic, payload, qos=qos, retain=retain) for topic, payload in messages]
     for info in infos:
         info.wait_for_publish(10)
         assert info.is_published()
@@ -226,3 +226,22 @@ def mqtt_subscriber(broker_url: str, topic_filter: str) -> Iterator[Collector]:
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def clear_retained(broker_url: str, topic_filter: str = "village/+/+/status") -> int:
+    """Delete every retained message under `topic_filter` from the broker; returns how many there were.
+
+    Tests share one broker, and a retained status left by one test (the simulator's boards, say) reaches every
+    later new subscription. mosquitto sends the retained messages right after the SUBACK, before it handles the
+    next packet, so an UNSUBSCRIBE round trip afterwards marks the end of them.
+    """
+    retained: set[str] = set()
+    done = threading.Event()
+    with mqtt_publisher(broker_url) as client:
+        client.on_message = lambda _c, _u, m: m.retain and m.payload and retained.add(m.topic)
+        client.on_subscribe = lambda c, *_args: c.unsubscribe(topic_filter)
+        client.on_unsubscribe = lambda *_args: done.set()
+        client.subscribe(topic_filter, qos=1)
+        assert done.wait(10), "the broker did not answer"
+        publish_all(client, [(topic, b"") for topic in sorted(retained)], retain=True)
+    return len(retained)

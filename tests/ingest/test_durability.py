@@ -101,7 +101,7 @@ def test_influxdb_stopped_for_20_s_while_messages_flow_loses_nothing(
         assert counters.spooled > rate * OUTAGE_S  # the outage really went through the spool
         assert counters.replayed == counters.spooled
         assert counters.lost == 0 and counters.duplicated == 0  # nothing counted lost, twice or otherwise
-        assert metric(port, "village_ingest_seq_events_total", event="lost") == 0
+        assert metric(port, "village_ingest_seq_events_total", event="gap") == 0
         assert not influx_rows(influxdb.url, settings.influx_db, "SELECT * FROM link")
         assert metric(port, "village_ingest_influxdb_up") == 1
     finally:

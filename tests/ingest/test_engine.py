@@ -216,7 +216,7 @@ def test_seq_gaps_are_counted_and_stored_per_device(broker, influxdb, running, v
     db = running.settings.influx_db
     rows = eventually(lambda: influx_rows(influxdb.url, db, "SELECT * FROM link"), what="link point")
     assert [(r["device"], r["lost"], r["seq"], r["duplicated"]) for r in rows] == [("s1", 2.0, 6.0, 0.0)]
-    assert metric(running.service.metrics_port, "village_ingest_seq_events_total", event="lost") == 2
+    assert metric(running.service.metrics_port, "village_ingest_seq_events_total", event="gap") == 2
 
 
 def test_policy_reject_without_a_registry_refuses_to_start(broker, influxdb, database_name, tmp_path: Path) -> None:

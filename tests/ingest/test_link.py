@@ -25,6 +25,7 @@ def test_a_gap_is_lost_once_and_a_late_arrival_takes_it_back() -> None:
     again = observe(tracker, [3, 4])  # 3 is now a duplicate, 4 arrives late
     assert (again.duplicated, again.lost, again.late) == (1, -1, 1)
     assert first.lost + late.lost + again.lost == 0
+    assert (first.gaps, late.gaps + again.gaps, late.late + again.late) == (2, 0, 2)  # what the metrics count
 
 
 def test_redelivery_by_the_broker_is_not_the_device_sending_twice() -> None:
