@@ -93,8 +93,10 @@ class Farmers(BaseModel):
         return next((f for f in self.farmers if f.id == farmer_id), None)
 
     def with_farmer(self, farmer: Farmer) -> Farmers:
-        """A copy with `farmer` added, or replacing the farmer with the same id."""
-        return Farmers(farmers=(*(f for f in self.farmers if f.id != farmer.id), farmer))
+        """A copy with `farmer` added at the end, or replacing the farmer with the same id in place."""
+        if self.get(farmer.id) is None:
+            return Farmers(farmers=(*self.farmers, farmer))
+        return Farmers(farmers=tuple(farmer if f.id == farmer.id else f for f in self.farmers))
 
     def without(self, farmer_id: str) -> Farmers:
         """A copy without the farmer `farmer_id`."""
