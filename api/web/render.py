@@ -99,6 +99,7 @@ class WebAssets:
             lstrip_blocks=True,
             undefined=StrictUndefined,
         )
+        self.env.globals["nodata"] = advice.NO_DATA  # imported macros see globals, not the page's context
         css = self.env.get_template("farmer.css.j2").render(colours=palette.COLOURS, aqi=palette.AQI_COLOURS)
         self.css = " ".join(line.strip() for line in css.splitlines() if line.strip()).encode()
         self.css_digest = hashlib.blake2b(self.css, digest_size=6).hexdigest()
@@ -107,9 +108,7 @@ class WebAssets:
     def render(self, template: str, words: Words, **context: Any) -> str:  # noqa: ANN401 - template values
         """The page `template` with `words` as `w` and the stylesheet's URL."""
         values = {"home": "/", "names": {}, "personal": False, **context}
-        return self.env.get_template(template).render(
-            w=words, lang=words.lang, css_url=self.css_url, nodata=advice.NO_DATA, **values
-        )
+        return self.env.get_template(template).render(w=words, lang=words.lang, css_url=self.css_url, **values)
 
 
 def page_response(
@@ -132,7 +131,7 @@ def page_response(
     headers = {
         "ETag": etag,
         "Cache-Control": f"{'private' if personal else 'public'}, max-age={max_age_s}",
-        "Vary": "Cookie, Accept-Encoding",
+        "Vary": "Cookie",  # the gzip middleware adds Accept-Encoding to what it compresses
         "Content-Language": lang,
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
