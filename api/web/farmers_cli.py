@@ -36,8 +36,13 @@ def _load(path: Path) -> Farmers:
         raise click.ClickException(str(exc)) from exc
 
 
-def _link(settings: ApiSettings, farmer: Farmer) -> str:
-    return f"{settings.api_public_url.rstrip('/')}/f/{farmer.token}"
+_URL = click.option(
+    "--url", help="Start of the link (default: VILLAGE_API_PUBLIC_URL), e.g. https://iot.example.gov.vn"
+)
+
+
+def _link(settings: ApiSettings, farmer: Farmer, url: str | None) -> str:
+    return f"{(url or settings.api_public_url).rstrip('/')}/f/{farmer.token}"
 
 
 def _unregistered(settings: ApiSettings, devices: tuple[str, ...]) -> list[str]:
@@ -62,8 +67,15 @@ def _unique_id(farmers: Farmers, name: str) -> str:
 @click.option("--phone", help="Phone number for the officer's records (not shown on the page).")
 @click.option("--device", "devices", multiple=True, required=True, help="A device (field) to show; repeat.")
 @click.option("--id", "farmer_id", help="Id of the farmer (default: from the name, e.g. nguyen-van-an).")
+@_URL
 def add_command(
-    farmers_file: Path | None, name: str, phone: str | None, devices: tuple[str, ...], farmer_id: str | None
+    *,
+    farmers_file: Path | None,
+    name: str,
+    phone: str | None,
+    devices: tuple[str, ...],
+    farmer_id: str | None,
+    url: str | None,
 ) -> None:
     """Add a farmer (or change one's name, phone and devices) and print their link."""
     settings = _settings()
@@ -88,7 +100,7 @@ def add_command(
     for device in _unregistered(settings, farmer.devices):
         click.echo(f"warning: {device} is not in the device registry; its page stays empty until it sends data")
     click.echo(f"{'Updated' if existing else 'Added'} {farmer.id} ({farmer.name}). Send this link:")
-    click.echo(_link(settings, farmer))
+    click.echo(_link(settings, farmer, url))
 
 
 @click.command("list")
@@ -107,7 +119,8 @@ def list_command(farmers_file: Path | None) -> None:
 @_FILE
 @click.argument("farmer_id")
 @click.option("--new", "rotate", is_flag=True, help="Issue a new link; the old one stops working at once.")
-def link_command(farmers_file: Path | None, farmer_id: str, *, rotate: bool) -> None:
+@_URL
+def link_command(farmers_file: Path | None, farmer_id: str, url: str | None, *, rotate: bool) -> None:
     """Print a farmer's link again (to resend it), or replace a lost or leaked one with --new."""
     settings = _settings()
     path = farmers_file or settings.farmers_path
@@ -118,7 +131,7 @@ def link_command(farmers_file: Path | None, farmer_id: str, *, rotate: bool) -> 
     if rotate:
         farmer = farmer.model_copy(update={"token": new_token()})
         save_farmers(path, farmers.with_farmer(farmer))
-    click.echo(_link(settings, farmer))
+    click.echo(_link(settings, farmer, url))
 
 
 @click.command("remove")

@@ -115,7 +115,10 @@ def test_an_officer_adds_a_farmer_and_gets_a_link_to_send(site_dir: Path) -> Non
 def test_resending_keeps_the_link_and_new_replaces_it(site_dir: Path) -> None:
     _village("farmers", "add", "--name", "Trần Thị Bình", "--device", "phu-an-agri-02", "--device", "phu-an-agri-03")
     old = load_farmers(site_dir / "farmers.toml").farmers[0].token
-    assert _village("farmers", "link", "tran-thi-binh").strip().endswith(f"/f/{old}")
+    assert _village("farmers", "link", "tran-thi-binh").strip() == f"https://iot.example.gov.vn/f/{old}"
+    assert (
+        _village("farmers", "link", "tran-thi-binh", "--url", "http://10.0.0.5:8000").strip().endswith(f":8000/f/{old}")
+    )
     new = _village("farmers", "link", "tran-thi-binh", "--new").strip().rsplit("/", 1)[1]
     assert new != old and load_farmers(site_dir / "farmers.toml").farmers[0].token == new
     # Changing the devices keeps the link the farmer already has.
