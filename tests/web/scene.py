@@ -23,6 +23,7 @@ SILENT_MS = 2 * 3600_000
 VILLAGES = (
     Village(id="phu-an", name="Phú An", district="Bến Cát", lat=11.048, lon=106.583),
     Village(id="an-tay", name="An Tây", district="Bến Cát", lat=11.105, lon=106.536),
+    Village(id="thuong-tan", name="Thường Tân", district="Bắc Tân Uyên", lat=11.092, lon=106.85),  # no boards yet
 )
 
 

@@ -100,12 +100,22 @@ def test_each_field_gets_its_advice_and_its_notices(site: str, web_data: WebData
 def test_the_commune_list_shows_each_communes_air(site: str, web_data: WebData) -> None:
     response, page, window = fetch(f"{site}/")
     assert response.status_code == 200
-    assert page.with_prefix("v-") == ["v-an-tay", "v-phu-an"]
+    assert page.with_prefix("v-") == ["v-an-tay", "v-phu-an", "v-thuong-tan"]
     clean = {q: web_data.truth("an-tay-air-01", q) for q in ("pm25", "pm10")}
     words = {expected.category_word(int(v)) for v in either(lambda t: expected.station_aqi(clean, now_ms=t), window)}  # type: ignore[call-overload]
     assert words == {"Tốt"}
     assert "Tốt" in page.text("v-an-tay") and "2/2 thiết bị đang hoạt động" in page.text("v-an-tay")
     assert "Kém" in page.text("v-phu-an") and "4/5 thiết bị đang hoạt động" in page.text("v-phu-an")
+
+
+def test_a_commune_without_boards_says_so_instead_of_guessing(site: str) -> None:
+    response, page, _ = fetch(f"{site}/v/thuong-tan")
+    assert response.status_code == 200
+    assert "Chưa có số liệu" in page.text("air-thuong-tan") and "ít nhất 2 trong 3 giờ" in page.text("air-thuong-tan")
+    assert "Chưa có số liệu" in page.text("water-thuong-tan")
+    assert "Chưa có số đo" in page.text("rain-thuong-tan")
+    assert "Chưa có cảm biến ruộng." in response.text and page.with_prefix("d-") == []
+    assert "0/0 thiết bị" in Page(httpx.get(f"{site}/", timeout=30).text).text("v-thuong-tan")
 
 
 def _bucket_extremes(samples: list[tuple[int, float]], now: int) -> tuple[float, float]:
