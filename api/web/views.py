@@ -28,6 +28,8 @@ from devices.registry import Registry
 from devices.schema import TAG_DEVICE, TAG_VILLAGE, quote_identifier
 
 SPARK_EVERY_MS = 15 * MINUTE_MS
+SUMMED = frozenset({"rain"})
+"""Quantities whose buckets add up (millimetres of rain per bucket), shown with their 24-hour total."""
 """96 buckets a day: enough shape for a phone's width, a few hundred bytes of SVG."""
 _LEVEL_ORDER = {"bad": 3, "warn": 2, "ok": 1, "none": 0}
 _HIDDEN_ON_CARDS = ("bat", "rssi")
@@ -123,6 +125,11 @@ class Chart:
     reading: Reading
     line: Sparkline
     flags: list[str] = field(default_factory=list)
+
+    @property
+    def summed(self) -> bool:
+        """Whether the line is of bucket totals (rain), labelled with its 24-hour total."""
+        return self.quantity in SUMMED
 
 
 @dataclass
@@ -304,7 +311,7 @@ def _value(cell: object) -> float | None:
 async def _line(scope: Scope, device: str, quantity: str, start_ms: int) -> Sparkline:
     query = SeriesQuery(
         quantity=QUANTITIES[quantity],
-        agg="mean",
+        agg="sum" if quantity in SUMMED else "mean",
         every_ms=SPARK_EVERY_MS,
         start_ms=start_ms,
         stop_ms=scope.now_ms,

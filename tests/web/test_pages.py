@@ -118,6 +118,12 @@ def test_a_commune_without_boards_says_so_instead_of_guessing(site: str) -> None
     assert "0/0 thiết bị" in Page(httpx.get(f"{site}/", timeout=30).text).text("v-thuong-tan")
 
 
+def _day_total(samples: list[tuple[int, float]], now: int) -> float:
+    start = now - 24 * 3_600_000
+    start -= start % FIFTEEN_MIN_MS
+    return float(sum(v for t, v in samples if start <= t < now))
+
+
 def _bucket_extremes(samples: list[tuple[int, float]], now: int) -> tuple[float, float]:
     start = now - 24 * 3_600_000
     start -= start % FIFTEEN_MIN_MS
@@ -133,7 +139,7 @@ def test_the_device_page_shows_every_latest_value_and_its_day(site: str, web_dat
     response, page, window = fetch(f"{site}/d/phu-an-agri-01")
     assert response.status_code == 200
     assert page.with_prefix("q-") == ["q-rain", "q-soil_moisture", "q-soil_temp", "q-bat", "q-rssi"]
-    for quantity, unit, decimals in (("soil_moisture", "%", 1), ("soil_temp", "°C", 1), ("rain", "mm", 1)):
+    for quantity, unit, decimals in (("soil_moisture", "%", 1), ("soil_temp", "°C", 1)):
         samples = web_data.truth("phu-an-agri-01", quantity)
         text = page.text(f"q-{quantity}")
         assert f"{expected.vi_decimal(samples[-1][1], decimals)} {unit}" in text, text
@@ -141,6 +147,10 @@ def test_the_device_page_shows_every_latest_value_and_its_day(site: str, web_dat
         shown = [(expected.vi_decimal(low, decimals), expected.vi_decimal(high, decimals)) for low, high in extremes]  # type: ignore[misc]
         lines = {f"24 giờ qua: thấp nhất {low} {unit}, cao nhất {high} {unit}" for low, high in shown}
         assert any(line in text for line in lines), (text, lines)
+    rain = web_data.truth("phu-an-agri-01", "rain")
+    assert f"{expected.vi_decimal(rain[-1][1], 1)} mm" in page.text("q-rain")
+    totals = either(lambda t: _day_total(rain, t), window)
+    assert any(f"24 giờ qua: tổng {expected.vi_decimal(x, 1)} mm" in page.text("q-rain") for x in totals)  # type: ignore[arg-type]
     assert response.text.count('<svg class="spark"') == 5
     assert "Đất khô — nên tưới" in response.text and re.search(r"Cập nhật \d+ phút trước", response.text)
 

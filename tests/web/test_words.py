@@ -88,7 +88,7 @@ def test_a_sparkline_scales_into_its_box_and_leaves_gaps() -> None:
     start = 0
     points = [(0, 10.0), (1000, 20.0), (2000, None), (3000, 15.0), (4000, 12.0)]
     line = sparkline(points, start_ms=start, stop_ms=4000)
-    assert (line.low, line.high) == (10.0, 20.0)
+    assert (line.low, line.high, line.total) == (10.0, 20.0, 57.0)
     assert line.path.count("M") == 2  # the missing bucket breaks the line
     coordinates = [
         tuple(map(int, part.replace("h0", "").split()))
@@ -97,6 +97,10 @@ def test_a_sparkline_scales_into_its_box_and_leaves_gaps() -> None:
     ]
     assert all(0 <= x <= WIDTH and 0 <= y <= HEIGHT for x, y in coordinates)
     assert coordinates[0] == (0, HEIGHT - 3) and coordinates[1] == (WIDTH // 4, 3)  # lowest at the bottom
+
+
+def test_a_flat_sparkline_runs_through_the_middle() -> None:
+    assert sparkline([(0, 4.0), (10, 4.0)], start_ms=0, stop_ms=10).path == f"M0 {HEIGHT // 2}h0L{WIDTH} {HEIGHT // 2}"
 
 
 def test_a_sparkline_of_nothing_is_empty() -> None:
