@@ -1,95 +1,276 @@
-"""A fleet of boards publishing on a schedule, with every message written to the ground-truth log."""
+"""A fleet of boards in simulated time, published through the radio, with every message in the ground truth."""
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-import numpy as np
-
-from devices.payload import encode_telemetry
-from devices.registry import DeviceKind, RegisteredDevice, Registry
-from simulators.board import Board
-from simulators.publisher import Publisher
+from devices.registry import Registry
+from simulators import payloads
+from simulators.board import Action, ActionKind, Board
+from simulators.faults import FaultRates
+from simulators.pacing import Pacer, epoch_ms
+from simulators.progress import Snapshot
+from simulators.radio import Link, LinkLostError, Radio
+from simulators.scenario import GroupSpec, Scenario, fleet_of, load_scenario, registry_of
 from simulators.truth import TruthLog
-from simulators.villages import DEMO_VILLAGES
+from simulators.weather import VillageWeather
 
 logger = logging.getLogger(__name__)
 
-KINDS: tuple[DeviceKind, ...] = ("water", "air", "agri")
-_KIND_NAMES_VI = {"water": "Trạm nước", "air": "Trạm không khí", "agri": "Cảm biến ruộng"}
+BOARD_WINDOW = 20
+"""Unacknowledged messages a board keeps in flight (paho's default max_inflight_messages)."""
+
+
+def build_boards(
+    scenario: Scenario, *, start_ms: int, live_links: bool = True, batch_objects: int | None = None
+) -> list[Board]:
+    """The scenario's boards, each with independent, reproducible random streams."""
+    weathers = {
+        village.id: VillageWeather(seed=scenario.seed, index=index, lat=village.lat, lon=village.lon)
+        for index, village in enumerate(scenario.chosen_villages())
+    }
+    return [
+        Board(
+            device,
+            group,
+            scenario.faults_of(group),
+            seed=scenario.seed,
+            index=index,
+            weather=weathers[device.village],
+            start_ms=start_ms,
+            live_links=live_links,
+            batch_objects=batch_objects,
+        )
+        for index, (device, group) in enumerate(fleet_of(scenario))
+    ]
 
 
 def demo_registry(*, villages: int, devices_per_kind: int, seed: int) -> Registry:
-    """Villages from the demo list with `devices_per_kind` boards of each kind placed around each centre."""
-    rng = np.random.default_rng(seed)
-    chosen = DEMO_VILLAGES[:villages]
-    devices = []
-    for village in chosen:
-        for kind in KINDS:
-            for number in range(1, devices_per_kind + 1):
-                d_lat, d_lon = rng.normal(0, 0.008, size=2)
-                devices.append(
-                    RegisteredDevice(
-                        id=f"{village.id}-{kind}-{number:02d}",
-                        village=village.id,
-                        kind=kind,
-                        name=f"{_KIND_NAMES_VI[kind]} {number} – {village.name}",
-                        lat=round(village.lat + float(d_lat), 5),
-                        lon=round(village.lon + float(d_lon), 5),
-                    )
-                )
-    return Registry(villages=chosen, devices=tuple(devices))
+    """The `basic` scenario's registry for `villages` communes with `devices_per_kind` boards of each kind."""
+    chosen = load_scenario("basic").with_overrides(villages=villages, devices_per_kind=devices_per_kind, seed=seed)
+    return registry_of(chosen)
 
 
-def boards_for(registry: Registry, *, seed: int) -> list[Board]:
-    """One board per registered device, each with an independent, reproducible random stream."""
-    return [Board(device, np.random.default_rng([seed, index])) for index, device in enumerate(registry.devices)]
+def boards_for(registry: Registry, *, seed: int, start_ms: int | None = None) -> list[Board]:
+    """One healthy, always-connected board per registered device, for callers that choose sample times themselves
+    (`Board.sample(ts_ms)`); each board has its own reproducible random streams."""
+    start_ms = epoch_ms() if start_ms is None else start_ms
+    weathers = {
+        village.id: VillageWeather(seed=seed, index=index, lat=village.lat, lon=village.lon)
+        for index, village in enumerate(registry.villages)
+    }
+    fallback = VillageWeather(seed=seed, index=len(weathers), lat=11.1, lon=106.6)
+    return [
+        Board(
+            device,
+            GroupSpec(kind=device.kind),
+            FaultRates(),
+            seed=seed,
+            index=index,
+            weather=weathers.get(device.village, fallback),
+            start_ms=start_ms,
+        )
+        for index, device in enumerate(registry.devices)
+    ]
 
 
-def epoch_ms() -> int:
-    return time.time_ns() // 1_000_000
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    """When a run ends: simulated end time, samples per board, or wall-clock duration (None: no limit)."""
+
+    end_ms: int | None = None
+    samples_per_board: int | None = None
+    duration_s: float | None = None
 
 
 class FleetRunner:
-    """Publishes one message per board per round, spreading the boards over the interval."""
+    """Steps boards in simulated-time order, paces them against the wall clock, executes their actions."""
 
     def __init__(
         self,
         boards: Sequence[Board],
-        publisher: Publisher,
+        radio: Radio,
         truth: TruthLog,
+        pacer: Pacer,
         *,
-        interval_s: float,
-        clock_ms: Callable[[], int] = epoch_ms,
+        on_progress: Callable[[Snapshot], None] | None = None,
+        drain_timeout_s: float = 30.0,
     ) -> None:
         self._boards = boards
-        self._publisher = publisher
+        self._radio = radio
         self._truth = truth
-        self._interval_s = interval_s
-        self._clock_ms = clock_ms
-        self.sent = 0
+        self._pacer = pacer
+        self._links: dict[int, Link] = {}
+        self._on_progress = on_progress
+        self._drain_timeout_s = drain_timeout_s
+        self._last_progress_s = 0.0
+        self.published = 0
+        self.sim_ms: int | None = None
 
-    def run(self, stop: threading.Event, *, rounds: int | None = None) -> int:
-        """Publish until `stop` or after `rounds` rounds; returns the number of messages sent."""
-        done = 0
-        while not stop.is_set() and (rounds is None or done < rounds):
-            self._round(stop)
-            done += 1
-        return self.sent
+    def run(self, stop: threading.Event, limits: RunLimits) -> int:
+        """Run until a limit is reached or `stop` is set; then boards finish cleanly. Returns messages published."""
+        heap = [(board.next_ms, index) for index, board in enumerate(self._boards)]
+        heapq.heapify(heap)
+        deadline_s = None if limits.duration_s is None else time.monotonic() + limits.duration_s
+        steps = 0
+        while heap and not stop.is_set():
+            due_ms, index = heap[0]
+            if limits.end_ms is not None and due_ms > limits.end_ms:
+                break
+            if deadline_s is not None and time.monotonic() >= deadline_s:
+                break
+            wait_s = self._pacer.seconds_until(due_ms)
+            if wait_s > 0:
+                self._radio.pump(min(wait_s, 0.1))
+                self._progress()
+                continue
+            heapq.heappop(heap)
+            board = self._boards[index]
+            self.sim_ms = due_ms
+            self._execute(index, board.step())
+            if limits.samples_per_board is None or board.samples_taken < limits.samples_per_board:
+                heapq.heappush(heap, (board.next_ms, index))
+            steps += 1
+            if steps % 64 == 0:
+                self._radio.pump(0)
+                self._progress()
+        self._finish()
+        return self.published
 
-    def _round(self, stop: threading.Event) -> None:
-        gap_s = self._interval_s / max(len(self._boards), 1)
-        for board in self._boards:
-            if stop.is_set():
+    def kill(self, index: int) -> None:
+        """Pull the plug on one board now (its last will is published by the broker)."""
+        board = self._boards[index]
+        self._execute(index, board.kill(self.sim_ms or self._pacer.sim_now()))
+
+    def _finish(self) -> None:
+        end_ms = self.sim_ms if self._pacer.speed is None and self.sim_ms is not None else self._pacer.sim_now()
+        for index, board in enumerate(self._boards):
+            self._execute(index, board.finish(max(end_ms, self.sim_ms or end_ms)))
+        if not self._radio.drain(self._drain_timeout_s):
+            logger.error("%d messages were not acknowledged by the broker", self._radio.in_flight)
+        self._progress(force=True)
+
+    def _execute(self, index: int, actions: list[Action]) -> None:
+        board = self._boards[index]
+        for action in actions:
+            if action.kind is ActionKind.CONNECT:
+                self._connect(index, board)
+            elif action.kind is ActionKind.PUBLISH:
+                self._publish(index, board, action)
+            elif action.kind is ActionKind.DROP:
+                self._drop(index, board, action)
+            else:
+                self._disconnect(index)
+
+    def _connect(self, index: int, board: Board) -> None:
+        old = self._links.get(index)
+        if old is not None and not old.closed:
+            if not board.live_links:
                 return
-            sample = board.sample(self._clock_ms())
-            payload = encode_telemetry(sample)
-            topic = str(board.telemetry_topic)
-            self._publisher.publish(topic, payload)
-            self._truth.record(topic, payload, sent_ms=self._clock_ms(), device=board.device.id)
-            self.sent += 1
-            if gap_s:
-                stop.wait(gap_s)
+            self._settle(old)
+            old.disconnect()
+        self._links[index] = self._open(board)
+
+    def _open(self, board: Board) -> Link:
+        """Connect as firmware does: retry with backoff while the broker is unreachable (up to the drain timeout)."""
+        deadline = time.monotonic() + self._drain_timeout_s
+        delay_s = 0.2
+        while True:
+            try:
+                return self._radio.link(board.device.id, will=board.will, window=BOARD_WINDOW, label=board.device.kind)
+            except OSError as exc:
+                if time.monotonic() + delay_s > deadline:
+                    raise
+                logger.warning("%s cannot reach the broker (%s); retrying in %.1f s", board.device.id, exc, delay_s)
+                self._radio.pump(0)
+                time.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)
+
+    def _publish(self, index: int, board: Board, action: Action) -> None:
+        link = self._links.get(index)
+        if link is None or link.closed:  # lost without the board knowing (broker restart): firmware reconnects
+            self._connect(index, board)
+            link = self._links[index]
+            if board.live_links and not action.topic.endswith("/status"):
+                birth = payloads.status(online=True)
+                self._publish(
+                    index,
+                    board,
+                    Action(ActionKind.PUBLISH, action.at_ms, board.will[0], birth, retain=True, format="status"),
+                )
+        try:
+            self._radio.publish(link, action.topic, action.payload, retain=action.retain, label=board.device.kind)
+        except LinkLostError:  # the broker went away under this publish: reconnect (with a birth) and send it again
+            self._publish(index, board, action)
+            return
+        self.published += 1
+        self._truth.record(
+            action.topic,
+            action.payload,
+            sent_ms=self._pacer.wall_ms(),
+            sim_ms=action.at_ms,
+            device=board.device.id,
+            format=action.format,
+            retain=action.retain,
+            faults=list(action.faults),
+        )
+
+    def _drop(self, index: int, board: Board, action: Action) -> None:
+        link = self._links.pop(index, None)
+        if link is None or link.closed:
+            return
+        self._settle(link)
+        link.drop()
+        topic, payload = board.will
+        self._truth.record(
+            topic,
+            payload,
+            sent_ms=self._pacer.wall_ms(),
+            event="will",
+            sim_ms=action.at_ms,
+            device=board.device.id,
+            format="status",
+            retain=True,
+            faults=[],
+            reason=action.reason,
+        )
+
+    def _disconnect(self, index: int) -> None:
+        link = self._links.pop(index, None)
+        if link is not None and not link.closed:
+            self._settle(link)
+            link.disconnect()
+
+    def _settle(self, link: Link) -> None:
+        """Wait until the broker has acknowledged what this link sent, so leaving loses nothing in flight."""
+        if not self._radio.wait(lambda: not link.pending or link.closed, timeout_s=self._drain_timeout_s):
+            logger.error("%s: %d messages unacknowledged before it left", link.client_id, len(link.pending))
+
+    def snapshot(self) -> Snapshot:
+        buffered: Counter[str] = Counter()
+        for board in self._boards:
+            if board.buffer:
+                buffered[board.device.kind] += len(board.buffer)
+        return Snapshot(
+            sent=Counter(self._radio.sent),
+            acknowledged=Counter(self._radio.acknowledged),
+            errors=Counter(self._radio.errors),
+            in_flight=self._radio.in_flight,
+            buffered=buffered,
+            links=self._radio.links,
+            sim_ms=self.sim_ms,
+        )
+
+    def _progress(self, *, force: bool = False) -> None:
+        if self._on_progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_progress_s >= 0.25:
+            self._last_progress_s = now
+            self._on_progress(self.snapshot())

@@ -92,3 +92,39 @@ def village_process(name: str, *args: str, env: Mapping[str, str], log_dir: Path
     return spawn(
         name, [sys.executable, "-m", "village", *args], log_path=log_dir / f"{name}.log", env=child_environment(**env)
     )
+
+
+class Collector:
+    """Every message a real MQTT subscriber receives on a topic filter, in arrival order."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self._lock = threading.Lock()
+
+    def add(self, topic: str, payload: bytes) -> None:
+        with self._lock:
+            self.messages.append((topic, payload))
+
+    def snapshot(self) -> list[tuple[str, bytes]]:
+        with self._lock:
+            return list(self.messages)
+
+
+@contextmanager
+def mqtt_subscriber(broker_url: str, topic_filter: str) -> Iterator[Collector]:
+    """A subscribed paho client (QoS 1) collecting what the broker delivers; subscribed before it yields."""
+    host, port = broker_url.removeprefix("mqtt://").split(":")
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=unique_id("sub"), protocol=MQTTProtocolVersion.MQTTv5)
+    collector = Collector()
+    subscribed = threading.Event()
+    client.on_message = lambda _c, _u, message: collector.add(message.topic, bytes(message.payload))
+    client.on_subscribe = lambda *_args: subscribed.set()
+    client.on_connect = lambda c, *_args: c.subscribe(topic_filter, qos=1)
+    client.connect(host, int(port))
+    client.loop_start()
+    assert subscribed.wait(10), "test subscriber could not subscribe"
+    try:
+        yield collector
+    finally:
+        client.loop_stop()
+        client.disconnect()

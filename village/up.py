@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.panel import Panel
 
 from devices.config import VillageSettings
+from devices.errors import RegistryError
+from devices.registry import parse_registry
 from village.processes import ManagedProcess, child_environment, free_port, port_is_free, spawn, wait_until
 from village.services import MissingBinaryError, require_binary, start_influxd, start_mosquitto
 
@@ -70,23 +72,19 @@ def _banner(*, mqtt_url: str, influx_url: str, api_port: int, data_dir: Path, ex
 @click.option("--influx-port", default=8086, show_default=True, help="InfluxDB port (another is chosen if taken).")
 @click.option("--api-port", default=8000, show_default=True, help="API port (another is chosen if taken).")
 @click.option("--simulate/--no-simulate", default=True, show_default=True, help="Run a simulated village.")
-@click.option("--villages", default=3, show_default=True, type=click.IntRange(1, 5), help="Simulated communes.")
-@click.option(
-    "--devices-per-kind",
-    default=2,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="Simulated boards of each kind per commune.",
-)
-@click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between a board's messages.")
+@click.option("--scenario", default="demo", show_default=True, help="Simulator scenario (see village simulate).")
+@click.option("--villages", type=click.IntRange(1), help="Simulated communes (default: the scenario's).")
+@click.option("--devices-per-kind", type=click.IntRange(1, 100), help="Simulated boards of each kind per commune.")
+@click.option("--interval", type=click.FloatRange(0), help="Seconds between a board's samples (default: scenario's).")
 def up_command(
     mqtt_port: int,
     influx_port: int,
     api_port: int,
     simulate: bool,
-    villages: int,
-    devices_per_kind: int,
-    interval: float,
+    scenario: str,
+    villages: int | None,
+    devices_per_kind: int | None,
+    interval: float | None,
 ) -> None:
     """Run mosquitto, InfluxDB, the ingestor, the API and a simulated village, until Ctrl-C."""
     settings = VillageSettings()
@@ -112,7 +110,7 @@ def up_command(
         database = start_influxd(data_dir / "influxdb", port=_pick_port(influx_port, "InfluxDB"))
         started.append(database.process)
         api_port = _pick_port(api_port, "web server")
-        registry_file = data_dir / "registry.toml"
+        registry_file = settings.registry_path.resolve()
         env = child_environment(
             VILLAGE_MQTT_URL=broker.url,
             VILLAGE_INFLUX_URL=database.url,
@@ -128,12 +126,18 @@ def up_command(
         wait_until(lambda: _api_healthy(api_port), timeout_s=30, what="API", process=api)
         example = None
         if simulate:
+            overrides = [
+                (flag, str(value))
+                for flag, value in (("--villages", villages), ("--devices-per-kind", devices_per_kind),
+                                    ("--interval", interval))
+                if value is not None
+            ]  # fmt: skip
             argv = _village_command(
-                "simulate", "--villages", str(villages), "--devices-per-kind", str(devices_per_kind),
-                "--interval", str(interval), "--registry", str(registry_file),
+                "simulate", "--scenario", scenario, "--registry", str(registry_file), "--no-progress",
+                *(part for pair in overrides for part in pair),
             )  # fmt: skip
             started.append(spawn("simulate", argv, log_path=logs / "simulate.log", env=env))
-            example = "phu-an-water-01"
+            example = _first_device(registry_file)
         console.print(
             _banner(
                 mqtt_url=broker.url,
@@ -151,6 +155,15 @@ def up_command(
         for process in reversed(started):
             process.stop()
         console.print("Stopped. Data kept in", str(data_dir))
+
+
+def _first_device(registry_file: Path) -> str | None:
+    """The first board the simulator registered (it writes the registry before its first message)."""
+    try:
+        wait_until(registry_file.exists, timeout_s=10, what="simulator registry")
+        return parse_registry(registry_file.read_text(encoding="utf-8")).devices[0].id
+    except (TimeoutError, OSError, RegistryError, IndexError):
+        return None
 
 
 def _supervise(processes: list[ManagedProcess], stop: threading.Event) -> None:

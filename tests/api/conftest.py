@@ -35,7 +35,7 @@ INTERVAL_MS = 5 * 60_000
 DAYS = 3
 SAMPLES_PER_ARRAY = 12
 ADMIN_TOKEN = "admin-token-0123456789abcdef"
-PHU_AN_TOKEN = "phu-an-reader-0123456789abcdef"
+PHU_AN_TOKEN = "dau-tieng-reader-0123456789abcdef"
 READ_ALL_TOKEN = "read-all-0123456789abcdef"
 GHOST = "ghost-air-01"
 
@@ -97,10 +97,10 @@ def dataset(broker: Broker, influxdb: Database, tmp_path_factory: pytest.TempPat
     registry = demo_registry(villages=2, devices_per_kind=1, seed=7)
     registry_path = workdir / "registry.toml"
     registry_path.write_text(format_registry(registry))
-    ghost = RegisteredDevice(id=GHOST, village="phu-an", kind="air", name="not registered", lat=0, lon=0)
+    ghost = RegisteredDevice(id=GHOST, village="dau-tieng", kind="air", name="not registered", lat=0, lon=0)
     end_ms = time.time_ns() // 1_000_000 - 60_000
     samples = _samples(registry, ghost, end_ms=end_ms)
-    _flag_last_co2(samples, "phu-an-air-01")
+    _flag_last_co2(samples, "dau-tieng-air-01")
     database = unique_id("api").replace("-", "_")
     settings = IngestSettings(
         _env_file=None,  # type: ignore[call-arg]
@@ -145,7 +145,7 @@ def api_settings(dataset: Dataset, **overrides: object) -> ApiSettings:
         "registry_file": dataset.registry_path,
         "api_tokens": [
             {"token": ADMIN_TOKEN, "name": "ops", "scope": "admin"},
-            {"token": PHU_AN_TOKEN, "name": "phu-an-officer", "villages": ["phu-an"]},
+            {"token": PHU_AN_TOKEN, "name": "dau-tieng-officer", "villages": ["dau-tieng"]},
             READ_ALL_TOKEN,
         ],
         **overrides,

@@ -26,10 +26,10 @@ def test_an_unknown_token_is_401_even_when_reads_are_public(api_url: str, public
 
 def test_a_village_token_sees_only_its_village(api_url: str) -> None:
     with httpx.Client(base_url=api_url, headers=bearer(PHU_AN_TOKEN)) as officer:
-        assert {v["id"] for v in officer.get("/api/v1/villages").json()["villages"]} == {"phu-an"}
-        assert {d["village"] for d in officer.get("/api/v1/devices").json()["devices"]} == {"phu-an"}
-        assert {f["properties"]["village"] for f in officer.get("/api/v1/stations").json()["features"]} == {"phu-an"}
-        assert officer.get("/api/v1/devices/phu-an-water-01/latest").status_code == 200
+        assert {v["id"] for v in officer.get("/api/v1/villages").json()["villages"]} == {"dau-tieng"}
+        assert {d["village"] for d in officer.get("/api/v1/devices").json()["devices"]} == {"dau-tieng"}
+        assert {f["properties"]["village"] for f in officer.get("/api/v1/stations").json()["features"]} == {"dau-tieng"}
+        assert officer.get("/api/v1/devices/dau-tieng-water-01/latest").status_code == 200
         for path in (
             "/api/v1/devices/an-tay-water-01/latest",
             "/api/v1/devices?village=an-tay",

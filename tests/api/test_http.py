@@ -8,20 +8,20 @@ from tests.api.conftest import Dataset
 
 
 def test_etag_and_not_modified(client: httpx.Client) -> None:
-    first = client.get("/api/v1/devices/phu-an-water-01/latest")
+    first = client.get("/api/v1/devices/dau-tieng-water-01/latest")
     etag = first.headers["etag"]
     assert first.headers["cache-control"] == "private, max-age=30" and "Authorization" in first.headers["vary"]
-    again = client.get("/api/v1/devices/phu-an-water-01/latest", headers={"If-None-Match": etag})
+    again = client.get("/api/v1/devices/dau-tieng-water-01/latest", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
 
 
 def test_settled_history_is_cached_longer(client: httpx.Client) -> None:
-    old = client.get("/api/v1/series", params={"device": "phu-an-air-01", "quantity": "pm25", "stop": "now-7d"})
+    old = client.get("/api/v1/series", params={"device": "dau-tieng-air-01", "quantity": "pm25", "stop": "now-7d"})
     assert old.headers["cache-control"] == "private, max-age=300"
 
 
 def test_large_answers_are_gzipped(client: httpx.Client, dataset: Dataset) -> None:
-    params = {"village": "phu-an", "quantity": "pm25", "every": "5m", "group_by": "device"}
+    params = {"village": "dau-tieng", "quantity": "pm25", "every": "5m", "group_by": "device"}
     response = client.get("/api/v1/series", params=params, headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip" and response.json()["series"]
 

@@ -18,7 +18,7 @@ from village.services import Database
 ATTACKS = [
     "x' OR 1=1 --",
     'pm25") FROM air; DROP DATABASE village --',
-    "phu-an'; DROP SERIES FROM air WHERE '1'='1",
+    "dau-tieng'; DROP SERIES FROM air WHERE '1'='1",
     "$p0",
     "a\nb",
     "/.*/",
@@ -26,7 +26,7 @@ ATTACKS = [
     "1h), time(1m",
     "UTC') ; DROP DATABASE x; --",
 ]
-SERIES = {"device": "phu-an-air-01", "quantity": "pm25"}
+SERIES = {"device": "dau-tieng-air-01", "quantity": "pm25"}
 CASES = (
     [
         ("/api/v1/series", {**SERIES, name: attack})
@@ -46,7 +46,11 @@ CASES = (
         )
         for attack in ATTACKS
     ]
-    + [("/api/v1/villages/phu-an/summary", {name: attack}) for name in ("window", "stop", "tz") for attack in ATTACKS]
+    + [
+        ("/api/v1/villages/dau-tieng/summary", {name: attack})
+        for name in ("window", "stop", "tz")
+        for attack in ATTACKS
+    ]
     + [("/api/v1/devices", {"village": attack}) for attack in ATTACKS]
     + [("/api/v1/stations", {name: attack}) for name in ("village", "kind") for attack in ATTACKS]
 )
@@ -98,7 +102,7 @@ def test_influxdb_too_slow_is_504_and_unreachable_is_503(dataset: Dataset, influ
         os.kill(influxdb.process.pid, signal.SIGSTOP)  # InfluxDB hangs for real: frozen, its socket still open
         try:
             began = time.monotonic()
-            slow = httpx.get(f"{url}/api/v1/villages/phu-an/summary", headers=bearer(READ_ALL_TOKEN), timeout=10)
+            slow = httpx.get(f"{url}/api/v1/villages/dau-tieng/summary", headers=bearer(READ_ALL_TOKEN), timeout=10)
             waited_s = time.monotonic() - began
         finally:
             os.kill(influxdb.process.pid, signal.SIGCONT)

@@ -37,9 +37,16 @@ def test_device_hourly_buckets_equal_numpy(client: httpx.Client, dataset: Datase
     start, stop = a_day(dataset)
     answer = client.get(
         "/api/v1/series",
-        params={"device": "phu-an-air-01", "quantity": "pm25", "every": "1h", "agg": agg, "start": start, "stop": stop},
+        params={
+            "device": "dau-tieng-air-01",
+            "quantity": "pm25",
+            "every": "1h",
+            "agg": agg,
+            "start": start,
+            "stop": stop,
+        },
     ).json()
-    t, v = dataset.values("pm25", device="phu-an-air-01")
+    t, v = dataset.values("pm25", device="dau-tieng-air-01")
     assert answer["tier"] == "raw" and answer["unit"] == "µg/m³" and answer["every"] == "1h"
     expected = buckets(t, v, start_ms=start, stop_ms=stop, every_ms=HOUR_MS, agg=agg)
     got = points(answer)
@@ -54,10 +61,11 @@ def test_village_aggregate_covers_every_device_of_the_village(
 ) -> None:
     start, stop = dataset.first_ms, dataset.last_ms + 1
     answer = client.get(
-        "/api/v1/series", params={"village": "phu-an", "quantity": "pm10", "every": every, "start": start, "stop": stop}
+        "/api/v1/series",
+        params={"village": "dau-tieng", "quantity": "pm10", "every": every, "start": start, "stop": stop},
     ).json()
-    t, v = dataset.values("pm10", village="phu-an")
-    assert answer["series"][0]["device"] is None and answer["series"][0]["village"] == "phu-an"
+    t, v = dataset.values("pm10", village="dau-tieng")
+    assert answer["series"][0]["device"] is None and answer["series"][0]["village"] == "dau-tieng"
     assert_matches(points(answer), buckets(t, v, start_ms=start, stop_ms=stop, every_ms=every_ms, agg="mean"))
 
 
@@ -68,7 +76,7 @@ def test_group_by_device_gives_one_series_per_device_including_unregistered(
     answer = client.get(
         "/api/v1/series",
         params={
-            "village": "phu-an",
+            "village": "dau-tieng",
             "quantity": "pm25",
             "every": "6h",
             "agg": "max",
@@ -77,8 +85,8 @@ def test_group_by_device_gives_one_series_per_device_including_unregistered(
             "stop": stop,
         },
     ).json()
-    assert {(s["device"], s["registered"]) for s in answer["series"]} == {("phu-an-air-01", True), (GHOST, False)}
-    for device in ("phu-an-air-01", GHOST):
+    assert {(s["device"], s["registered"]) for s in answer["series"]} == {("dau-tieng-air-01", True), (GHOST, False)}
+    for device in ("dau-tieng-air-01", GHOST):
         t, v = dataset.values("pm25", device=device)
         assert_matches(
             points(answer, device), buckets(t, v, start_ms=start, stop_ms=stop, every_ms=6 * HOUR_MS, agg="max")
@@ -173,7 +181,7 @@ def test_a_tier_that_cannot_answer_exactly_is_refused(client: httpx.Client, data
 
 def test_scoped_token_reads_its_village_only(api_url: str) -> None:
     with httpx.Client(base_url=api_url, headers=bearer(PHU_AN_TOKEN)) as officer:
-        own = officer.get("/api/v1/series", params={"village": "phu-an", "quantity": "pm25"})
+        own = officer.get("/api/v1/series", params={"village": "dau-tieng", "quantity": "pm25"})
         other = officer.get("/api/v1/series", params={"village": "an-tay", "quantity": "pm25"})
         other_device = officer.get("/api/v1/series", params={"device": "an-tay-air-01", "quantity": "pm25"})
     assert own.status_code == 200 and own.json()["series"]
@@ -184,14 +192,20 @@ def test_scoped_token_reads_its_village_only(api_url: str) -> None:
 def test_a_database_without_tiers_is_read_raw(dataset: Dataset) -> None:
     database = unique_id("notiers").replace("-", "_")
     influx_query(dataset.influx_url, database, f'CREATE DATABASE "{database}"')
-    line = f"water,village=phu-an,device=phu-an-water-01 ph=7.25 {dataset.last_ms}"
+    line = f"water,village=dau-tieng,device=dau-tieng-water-01 ph=7.25 {dataset.last_ms}"
     httpx.post(
         f"{dataset.influx_url}/write", params={"db": database, "precision": "ms"}, content=line
     ).raise_for_status()
     with serving(api_settings(dataset, influx_db=database)) as url:
         answer = httpx.get(
             f"{url}/api/v1/series",
-            params={"device": "phu-an-water-01", "quantity": "ph", "every": "1d", "start": "now-30d", "tier": "hourly"},
+            params={
+                "device": "dau-tieng-water-01",
+                "quantity": "ph",
+                "every": "1d",
+                "start": "now-30d",
+                "tier": "hourly",
+            },
             headers=bearer(READ_ALL_TOKEN),
         ).json()
     assert answer["tier"] == "raw" and "no hourly tier" in answer["tier_note"]

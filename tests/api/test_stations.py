@@ -60,7 +60,7 @@ def test_air_stations_carry_their_hourly_index_and_water_stations_their_qcvn_sta
     with serving(api_settings(dataset), clock_ms=lambda: now_ms) as url:
         collection = httpx.get(f"{url}/api/v1/stations", headers=bearer(READ_ALL_TOKEN)).json()
     features = {f["id"]: f["properties"] for f in collection["features"]}
-    for device in ("phu-an-air-01", "an-tay-air-01", GHOST):
+    for device in ("dau-tieng-air-01", "an-tay-air-01", GHOST):
         nowcast = {pm: vn_nowcast(hourly_means(dataset, device, pm, hour_stop)) for pm in ("pm25", "pm10")}
         expected = vn_aqi({pm: c for pm, c in nowcast.items() if c is not None})
         assert expected is not None
@@ -71,8 +71,8 @@ def test_air_stations_carry_their_hourly_index_and_water_stations_their_qcvn_sta
             expected.category.hex,
         )
         assert isinstance(properties["us_epa_aqi"], int)
-    for device in ("phu-an-water-01", "an-tay-water-01"):
+    for device in ("dau-tieng-water-01", "an-tay-water-01"):
         last = max((s for s in dataset.sent if s.device == device), key=lambda s: s.ts_ms).values
         compliant = 6.0 <= last["ph"] <= 8.5 and last["turbidity"] <= 2
         assert features[device]["qcvn_01_1_2018"] == ("compliant" if compliant else "exceeds")
-    assert "vn_aqi" not in features["phu-an-agri-01"] and "qcvn_01_1_2018" not in features["phu-an-agri-01"]
+    assert "vn_aqi" not in features["dau-tieng-agri-01"] and "qcvn_01_1_2018" not in features["dau-tieng-agri-01"]

@@ -64,7 +64,7 @@ def test_up_serves_readings_within_30_s_and_stops_cleanly(tmp_path: Path) -> Non
             def latest() -> dict[str, object] | None:
                 try:
                     response = httpx.get(
-                        f"http://127.0.0.1:{api_port}/api/v1/devices/phu-an-water-01/latest", timeout=2
+                        f"http://127.0.0.1:{api_port}/api/v1/devices/an-tay-water-01/latest", timeout=2
                     )
                 except httpx.HTTPError:
                     return None
