@@ -66,6 +66,8 @@ LEVELS: dict[str, dict[str, tuple[float, float, int]]] = {
     "an-tay-agri-01": {"soil_moisture": (26.0, 0.4, 1), "soil_temp": (28.0, 0.3, 1)},
 }
 LOW_BATTERY = {"phu-an-agri-03": 3.21}
+IMPLAUSIBLE_LAST = {"an-tay-agri-01": ("soil_moisture", 55.0)}
+"""The last sample of this board is beyond the catalogue's soft limit (> 50 % VWC): stored, flagged soft_limit."""
 RAIN_CHANCE = 0.08
 
 
@@ -89,6 +91,9 @@ def samples(*, end_ms: int, seed: int = 6) -> list[Sample]:
             if device.id == "phu-an-agri-03" and ts > end_ms - SILENT_MS:
                 break
             readings = {q: round(level + float(rng.normal(0, sd)), d) for q, (level, sd, d) in levels.items()}
+            if device.id in IMPLAUSIBLE_LAST and k == HOURS * 6 - 1:
+                quantity, value = IMPLAUSIBLE_LAST[device.id]
+                readings[quantity] = value
             if device.kind == "agri":
                 readings["rain"] = round(float(rng.exponential(1.5)), 1) if rng.random() < RAIN_CHANCE else 0.0
             telemetry = Telemetry(ts=ts, seq=seq_base * 10_000 + k, bat=bat, rssi=-63.0, readings=readings)

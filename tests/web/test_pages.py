@@ -14,7 +14,7 @@ import pytest
 
 from api.web import advice
 from api.web.farmers import Farmer, new_token, save_farmers
-from tests.web import expected
+from tests.web import expected, scene
 from tests.web.conftest import WebData
 from tests.web.html import Page
 
@@ -153,6 +153,15 @@ def test_the_device_page_shows_every_latest_value_and_its_day(site: str, web_dat
     assert any(f"24 giờ qua: tổng {expected.vi_decimal(x, 1)} mm" in page.text("q-rain") for x in totals)  # type: ignore[arg-type]
     assert response.text.count('<svg class="spark"') == 5
     assert "Đất khô — nên tưới" in response.text and re.search(r"Cập nhật \d+ phút trước", response.text)
+
+
+def test_a_doubtful_reading_is_marked_and_its_advice_follows_it(site: str, web_data: WebData) -> None:
+    (quantity, value) = scene.IMPLAUSIBLE_LAST["an-tay-agri-01"]
+    assert web_data.truth("an-tay-agri-01", quantity)[-1][1] == value > advice.SATURATION_VWC
+    page = Page(httpx.get(f"{site}/d/an-tay-agri-01", timeout=30).text)
+    assert "Số đo đáng ngờ — nên kiểm tra cảm biến" in page.text("q-soil_moisture")  # flagged by the ingestor
+    assert "Số đo đáng ngờ" not in page.text("q-soil_temp")
+    assert "Đất đẫm nước — không tưới, kiểm tra thoát nước" in page.html
 
 
 def test_an_air_station_page_shows_its_index_and_a_water_station_its_status(site: str) -> None:
