@@ -18,6 +18,9 @@ from api.openapi import DESCRIPTION, install_openapi
 from api.registry import RegistryFile
 from api.routes import admin, devices, health, quantities, series, stations, summary, villages
 from api.settings import ApiSettings
+from api.web import routes as web_routes
+from api.web.farmers import FarmersFile
+from api.web.render import WebAssets
 
 GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 5
@@ -53,9 +56,12 @@ def create_app(settings: ApiSettings, *, clock_ms: Callable[[], int] = epoch_ms)
     app.state.metrics = metrics
     app.state.clock_ms = clock_ms
     app.state.registry_file = RegistryFile(settings.registry_path)
+    app.state.farmers_file = FarmersFile(settings.farmers_path)
+    app.state.web = WebAssets()
     install_error_handlers(app)
     for module in (health, villages, devices, series, summary, stations, quantities, admin):
         app.include_router(module.router)
+    app.include_router(web_routes.router)  # the farmer pages: /, /v/…, /d/…, /f/{token}
     install_openapi(app, public_read=settings.api_public_read)
     # Outermost first: metrics see every answer, CORS answers preflights, gzip compresses what is left.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)

@@ -111,7 +111,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return OrjsonResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
     async def on_bug(request: Request, exc: Exception) -> OrjsonResponse:
-        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        # The route template, not the path: a farmer's link carries its secret token in the path.
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        logger.error("unhandled error on %s %s", request.method, route, exc_info=exc)
         return OrjsonResponse(error_body("internal_error", "the server failed; this is a bug"), 500)
 
     app.add_exception_handler(ApiError, on_api_error)

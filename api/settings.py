@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import available_timezones
 
@@ -40,6 +41,15 @@ class ApiSettings(VillageSettings):
     api_cache_max_age_s: int = Field(30, ge=0, description="Cache-Control max-age of reads")
     api_cors_origins: tuple[str, ...] = Field((), description='JSON list of allowed origins, ["*"] for any')
     api_timezone: str = Field("Asia/Ho_Chi_Minh", description="default time zone of day buckets and daily AQI")
+    api_public_url: str = Field(
+        "http://127.0.0.1:8000", description="address phones use to reach this API: the start of farmers' links"
+    )
+    farmers_file: Path | None = Field(None, description="farmers' personal links (TOML, 0600); default DATA_DIR")
+
+    @property
+    def farmers_path(self) -> Path:
+        """Where the farmers' links live."""
+        return self.farmers_file or self.data_dir / "farmers.toml"
 
     @field_validator("api_tokens", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ import logging
 import click
 
 from api.cli import api_command
+from api.web.farmers_cli import farmers_group
 from ingest.cli import ingest_command
 from ingest.rejects_cli import rejects_group
 from simulators.cli import simulate_command
@@ -31,4 +32,5 @@ main.add_command(ingest_command)
 main.add_command(api_command)
 main.add_command(simulate_command)
 main.add_command(devices_group)
+main.add_command(farmers_group)
 main.add_command(rejects_group)

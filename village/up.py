@@ -46,6 +46,7 @@ def _api_healthy(port: int) -> bool:
 def _banner(*, mqtt_url: str, influx_url: str, api_port: int, data_dir: Path, example_device: str | None) -> Panel:
     api = f"http://127.0.0.1:{api_port}"
     lines = [
+        f"[bold]Farmer page[/]    {api}/",
         f"[bold]API[/]            {api}/docs",
         f"[bold]MQTT broker[/]    {mqtt_url}",
         f"[bold]InfluxDB[/]       {influx_url}  (database 'village')",

@@ -174,7 +174,7 @@ async def device_latest(
     readings = found.get(device, {})
     if not readings:  # registered but silent so far: no latest reading exists yet
         raise NotFound("no_readings", f"device {device!r} is registered but has sent no readings yet")
-    flags = await _flags_at(reader, caller, device, {q: r.ts_ms for q, r in readings.items()})
+    flags = await flags_at(reader, caller, device, {q: r.ts_ms for q, r in readings.items()})
     body = {
         "device": device,
         "village": entry.village if entry else tagged.get(device, min(villages)),
@@ -194,9 +194,7 @@ async def device_latest(
     return cached_json(request, body, max_age_s=settings.api_cache_max_age_s)
 
 
-async def _flags_at(
-    reader: InfluxReader, caller: Principal, device: str, times: dict[str, int]
-) -> dict[str, list[str]]:
+async def flags_at(reader: InfluxReader, caller: Principal, device: str, times: dict[str, int]) -> dict[str, list[str]]:
     """Quality flags recorded at exactly the time of each latest reading."""
     if not times:
         return {}

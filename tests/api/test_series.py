@@ -48,7 +48,11 @@ def test_device_hourly_buckets_equal_numpy(client: httpx.Client, dataset: Datase
     ).json()
     t, v = dataset.values("pm25", device="dau-tieng-air-01")
     assert answer["tier"] == "raw" and answer["unit"] == "µg/m³" and answer["every"] == "1h"
-    assert_matches(points(answer), buckets(t, v, start_ms=start, stop_ms=stop, every_ms=HOUR_MS, agg=agg))
+    expected = buckets(t, v, start_ms=start, stop_ms=stop, every_ms=HOUR_MS, agg=agg)
+    got = points(answer)
+    if agg == "count":  # InfluxQL counts an empty bucket 0; `buckets` lists only buckets with samples
+        got = {ts: n for ts, n in got.items() if n != 0 or ts in expected}
+    assert_matches(got, expected)
 
 
 @pytest.mark.parametrize(("every", "every_ms"), [("15m", 15 * 60_000), ("1d", DAY_MS)])
