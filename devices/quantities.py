@@ -344,6 +344,36 @@ SOFT_MAX = _column("soft_max")
 DOMAIN_OF: npt.NDArray[np.int8] = np.array([DOMAINS.index(q.domain) for q in CATALOGUE], dtype=np.int8)
 DOMAIN_OF.setflags(write=False)
 
+# Suspicious patterns: stored, but flagged (derived rules, not datasheet values).
+SPIKE_FRACTION = 0.25
+"""A spike is a jump from the previous reading of the same sensor larger than this share of its physical range."""
+SPIKE_WINDOW_MS = 15 * 60 * 1000
+"""Only readings at most this far apart are compared; after a longer silence any change is plausible."""
+SPIKE_EXEMPT = frozenset({"rain", "lux", "leaf_wetness"})
+"""Rain starts, clouds pass and dew forms in one reading interval: big steps are normal for these."""
+STUCK_RUN: Mapping[str, int] = MappingProxyType(
+    {
+        **{q.name: 10 for q in CATALOGUE},
+        # Sensors with 1-unit resolution repeat values honestly in clean, stable air.
+        "pm25": 30,
+        "pm10": 30,
+        "co2": 30,
+        # Values that sit still for hours: rain 0 all dry season, light 0 at night, humidity 100 %RH in rain,
+        # a full battery at 4.2 V, integer dBm, NPK probes of 1 mg/kg resolution read every few hours.
+        **dict.fromkeys(("rain", "lux", "leaf_wetness", "humidity", "bat", "rssi", "soil_n", "soil_p", "soil_k"), 0),
+    }
+)
+"""A sensor is stuck when it repeats exactly the same value this many times in a row (0: never checked)."""
+
+SPIKE_DELTA = np.array(
+    [math.inf if q.name in SPIKE_EXEMPT else SPIKE_FRACTION * (q.hard_max - q.hard_min) for q in CATALOGUE],
+    dtype=np.float64,
+)
+SPIKE_DELTA.setflags(write=False)
+STUCK_AFTER = np.array([STUCK_RUN[q.name] or np.iinfo(np.int32).max for q in CATALOGUE], dtype=np.int32)
+"""Run length from which a repeated value is flagged, per catalogue index (int32 max: never)."""
+STUCK_AFTER.setflags(write=False)
+
 
 def quantities_of(domain: Domain) -> tuple[Quantity, ...]:
     """Every quantity written to the measurement of `domain`, in catalogue order."""

@@ -23,6 +23,8 @@ class RejectReason(enum.StrEnum):
     UNKNOWN_DEVICE = "unknown_device"
     VILLAGE_MISMATCH = "village_mismatch"
     WRITE_REFUSED = "write_refused"
+    INTERNAL_ERROR = "internal_error"
+    """The ingestor failed on this message (a bug): kept so it can be replayed once fixed, never retried forever."""
 
 
 class QualityFlag(enum.IntFlag):

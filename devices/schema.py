@@ -23,11 +23,23 @@ QUALITY = "quality"
 """Tags village, device, quantity; one float field (1.0) per QualityFlag set, at the reading's timestamp.
 
 Written only for flagged readings, so `SELECT count(spike) FROM quality WHERE village = 'x'` counts spikes.
+`unregistered` is a property of the device, not of a reading: it is written once per device and ingest batch,
+with `quantity` = QUANTITY_ALL, at the receive time of the device's last message in the batch, so
+`SELECT last(unregistered) FROM quality WHERE quantity = 'all' AND time > now() - 7d GROUP BY village, device`
+lists the boards waiting for an officer to register them.
 """
 TAG_QUANTITY = "quantity"
+QUANTITY_ALL = "all"
+"""`quantity` tag of quality points that concern the whole device (the `unregistered` flag)."""
 
 LINK = "link"
-"""Tags village, device; fields `seq`, `lost`, `duplicated`, `reboot`: message accounting from `seq`."""
+"""Tags village, device; fields `seq`, `lost`, `duplicated`, `reboot`: message accounting from `seq`.
+
+Written for a device in an ingest batch only when something happened (a gap, a duplicate, a reboot), at the
+receive time of its last message in the batch: `lost`, `duplicated` and `reboot` count events in that batch
+(sum them over time), `seq` is the last counter value seen. Each ingestor counts the messages it receives, so
+with a shared subscription the per-instance gaps are not losses; see README "Ingest engine".
+"""
 
 PIPELINE = "pipeline"
 """Tag `instance` (ingestor client id); the ingestor's own counters, sampled periodically."""

@@ -37,7 +37,9 @@ _PERCENT = {"/": Conversion(100.0), "/100": _ONE, "%": _ONE}
 """RFC 8428 defines `%` as a ratio like `/`, but devices that send `%` for a percentage are the rule; for
 quantities whose canonical unit is a percentage we read it as a percentage, and a true ratio must use `/`."""
 _MASS_CONCENTRATION_UG_M3 = {"kg/m3": Conversion(1e9), "ug/m3": _ONE}
-_CONDUCTIVITY_US_CM = {"S/m": Conversion(1e4)}  # 1 S/m = 10,000 µS/cm
+_CONDUCTIVITY_US_CM = {"S/m": Conversion(1e4), "uS/cm": _ONE, "mS/cm": Conversion(1e3)}
+"""1 S/m = 10,000 µS/cm. `uS/cm` and `mS/cm` are not registered SenML units, but they are what EC probes print;
+like `mg/kg` they are an application convention (RFC 8428 §12.1), accepted because the quantity is unambiguous."""
 
 SENML_UNITS: Mapping[str, Mapping[str, Conversion]] = MappingProxyType(
     {
@@ -47,7 +49,7 @@ SENML_UNITS: Mapping[str, Mapping[str, Conversion]] = MappingProxyType(
         "ec": _CONDUCTIVITY_US_CM,
         "water_level": {"m": Conversion(100.0), "cm": _ONE, "mm": Conversion(0.1)},
         "water_temp": _TEMPERATURE,
-        "salinity": {},
+        "salinity": {"PSU": _ONE},  # no registered unit; application convention like mg/kg
         "pm25": _MASS_CONCENTRATION_UG_M3,
         "pm10": _MASS_CONCENTRATION_UG_M3,
         "co2": {"/": Conversion(1e6), "ppm": _ONE, "ppb": Conversion(1e-3)},
@@ -75,6 +77,7 @@ PREFERRED_SENML_UNIT: Mapping[str, str | None] = MappingProxyType(
         "humidity": "%RH",
         "soil_moisture": "/",
         "leaf_wetness": "/",
+        "salinity": None,
         "soil_n": None,
         "soil_p": None,
         "soil_k": None,

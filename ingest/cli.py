@@ -8,6 +8,7 @@ from types import FrameType
 
 import click
 
+from ingest.errors import ConfigurationError
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 
@@ -15,7 +16,7 @@ from ingest.settings import IngestSettings
 @click.command("ingest")
 @click.option("--client-id", help="Stable MQTT client id of this instance [VILLAGE_INGEST_CLIENT_ID].")
 @click.option("--share-group", help="Share one subscription among N ingestors ($share/NAME/...).")
-@click.option("--metrics-port", type=int, help="Serve Prometheus metrics on this port.")
+@click.option("--metrics-port", type=int, help="Serve Prometheus metrics on this port (0: any free port).")
 def ingest_command(client_id: str | None, share_group: str | None, metrics_port: int | None) -> None:
     """Carry readings from MQTT into InfluxDB, acknowledging each message only once it is stored."""
     overrides = {
@@ -28,6 +29,11 @@ def ingest_command(client_id: str | None, share_group: str | None, metrics_port:
         if value is not None
     }
     settings = IngestSettings(**overrides)  # type: ignore[arg-type]
+    try:
+        service = IngestService(settings)
+    except ConfigurationError as exc:
+        click.echo(f"village ingest: {exc}", err=True)
+        raise SystemExit(2) from exc
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -35,4 +41,4 @@ def ingest_command(client_id: str | None, share_group: str | None, metrics_port:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    IngestService(settings).run(stop)
+    service.run(stop)

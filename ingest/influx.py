@@ -9,7 +9,7 @@ import httpx
 
 from devices.config import VillageSettings
 from devices.influxql import InfluxQueryError, parse_results, query_form
-from devices.schema import schema_statements
+from devices.schema import STATUS, TAG_DEVICE, TAG_VILLAGE, quote_identifier, schema_statements
 from ingest.errors import InfluxRefused, InfluxUnavailable
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,28 @@ class InfluxWriter:
             response = self._post("/write", params=params, content=body)
         if response.status_code >= 400:
             raise InfluxRefused(response.status_code, response.text)
+
+    def last_statuses(self) -> dict[tuple[str, str], bool]:
+        """The last stored `online` state of every device, by (village, device).
+
+        Raises:
+            InfluxUnavailable: InfluxDB cannot be reached now.
+            InfluxRefused: the query was refused.
+        """
+        query = (
+            f"SELECT last({quote_identifier('online')}) FROM {quote_identifier(STATUS)} "
+            f"GROUP BY {quote_identifier(TAG_VILLAGE)}, {quote_identifier(TAG_DEVICE)}"
+        )
+        response = self._post("/query", data=query_form(query, database=self._db))
+        try:
+            results = parse_results(response.content)
+        except InfluxQueryError as exc:
+            raise InfluxRefused(response.status_code, str(exc)) from exc
+        states: dict[tuple[str, str], bool] = {}
+        for series in results[0] if results else ():
+            for record in series.records():
+                states[(series.tags.get(TAG_VILLAGE, ""), series.tags.get(TAG_DEVICE, ""))] = bool(record["last"])
+        return states
 
     def ping(self) -> bool:
         """Whether InfluxDB answers its health endpoint."""

@@ -17,3 +17,5 @@ class InboundMessage:
     received_ms: int
     session: int
     """Connection generation: a packet id is only valid on the connection that delivered it."""
+    dup: bool = False
+    """The broker sent this message before (MQTT DUP): a redelivery, not the device sending twice."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from devices.quantities import HARD_MAX, HARD_MIN, QUANTITY_INDEX, SOFT_MAX, SOFT_MIN
+from devices.quantities import (
+    HARD_MAX,
+    HARD_MIN,
+    QUANTITY_INDEX,
+    SOFT_MAX,
+    SOFT_MIN,
+    SPIKE_DELTA,
+    SPIKE_WINDOW_MS,
+    STUCK_AFTER,
+)
 
 Mask = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.integer]
@@ -72,3 +81,34 @@ def pm25_above_pm10(sample: Ints, quantity: Ints, value: Floats) -> Mask:
     flagged[pm25[exceeds]] = True
     flagged[pm10[partner[exceeds]]] = True
     return flagged
+
+
+def jumps(quantity: Ints, ts_ms: Ints, value: Floats, prev_ts_ms: Ints, prev_value: Floats) -> Mask:
+    """Rows that differ from the previous reading of their sensor by more than its spike threshold.
+
+    `prev_value` is NaN where there is no previous reading; readings further apart than SPIKE_WINDOW_MS are
+    not compared (after a long silence any change is plausible).
+    """
+    close = (ts_ms - prev_ts_ms) <= SPIKE_WINDOW_MS
+    with np.errstate(invalid="ignore"):
+        return close & (np.abs(value - prev_value) > SPIKE_DELTA[quantity])
+
+
+def run_lengths(starts: Mask, same: Mask, carried: Ints) -> Ints:
+    """Length of the run of identical values each row ends, rows grouped by sensor in time order.
+
+    Args:
+        starts: the first row of each sensor's group.
+        same: the row repeats the previous value of its sensor (for a first row: the value before the batch).
+        carried: for first rows, the length of the run that ended just before the batch.
+    """
+    rows = np.arange(len(same))
+    restart = starts | ~same
+    base = np.where(starts & same, carried + 1, 1)
+    last_restart = np.maximum.accumulate(np.where(restart, rows, 0))
+    return base[last_restart] + (rows - last_restart)
+
+
+def stuck(quantity: Ints, run_length: Ints) -> Mask:
+    """Rows that repeat exactly the same value for at least their quantity's stuck run."""
+    return run_length >= STUCK_AFTER[quantity]

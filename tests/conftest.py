@@ -14,7 +14,7 @@ import pytest
 
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
-from tests.helpers import unique_id
+from tests.helpers import clear_retained, unique_id
 from village.services import Broker, Database, start_influxd, start_mosquitto
 
 
@@ -84,7 +84,8 @@ class RunningIngestor:
 
 
 @pytest.fixture
-def ingestor(ingest_settings: IngestSettings) -> Iterator[RunningIngestor]:
+def ingestor(broker: Broker, ingest_settings: IngestSettings) -> Iterator[RunningIngestor]:
+    clear_retained(broker.url)  # a new subscription would receive the statuses other tests left on the broker
     running = RunningIngestor(ingest_settings).start()
     yield running
     running.close()

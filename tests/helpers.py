@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from prometheus_client.parser import text_string_to_metric_families
 
 from devices.influxql import ParamValue, Series, parse_results, query_form
 from village.processes import ManagedProcess, child_environment, spawn
@@ -62,9 +64,9 @@ def mqtt_publisher(broker_url: str, *, client_id: str | None = None) -> Iterator
         client.disconnect()
 
 
-def publish_all(client: paho.Client, messages: list[tuple[str, bytes]], *, qos: int = 1) -> None:
+def publish_all(client: paho.Client, messages: list[tuple[str, bytes]], *, qos: int = 1, retain: bool = False) -> None:
     """Publish and wait until the broker acknowledged each message."""
-    infos = [client.publish(topic, payload, qos=qos) for topic, payload in messages]
+    infos = [client.publish(topic, payload, qos=qos, retain=retain) for topic, payload in messages]
     for info in infos:
         info.wait_for_publish(10)
         assert info.is_published()
@@ -92,6 +94,102 @@ def village_process(name: str, *args: str, env: Mapping[str, str], log_dir: Path
     return spawn(
         name, [sys.executable, "-m", "village", *args], log_path=log_dir / f"{name}.log", env=child_environment(**env)
     )
+
+
+# --- ingest engine helpers -------------------------------------------------------------------------------------
+
+
+def telemetry_message(
+    village: str, device: str, readings: Mapping[str, object], ts_ms: int, *, seq: int | None = None
+) -> tuple[str, bytes]:
+    """(topic, payload) of one native telemetry message."""
+    payload: dict[str, object] = {"ts": ts_ms, "readings": dict(readings)}
+    if seq is not None:
+        payload["seq"] = seq
+    return f"village/{village}/{device}/telemetry", orjson.dumps(payload)
+
+
+def metric(port: int, name: str, **labels: str) -> float:
+    """The value of one Prometheus sample (summed over label sets not named), or 0.0 when absent."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+@contextmanager
+def mqtt_collector(broker_url: str, topic: str) -> Iterator[list[tuple[str, bytes]]]:
+    """Subscribe to `topic` (QoS 1) and collect (topic, payload) of what arrives, until the block ends."""
+    received: list[tuple[str, bytes]] = []
+    subscribed = threading.Event()
+    with mqtt_publisher(broker_url) as client:
+        client.on_message = lambda _c, _u, m: received.append((m.topic, bytes(m.payload)))
+        client.on_subscribe = lambda *_args: subscribed.set()
+        client.subscribe(topic, qos=1)
+        assert subscribed.wait(10), f"could not subscribe to {topic}"
+        yield received
+
+
+def influx_count(influx_url: str, database: str, field: str, measurement: str = "water", where: str = "") -> int:
+    """How many points have `field` (0 when none)."""
+    rows = influx_rows(influx_url, database, f'SELECT count("{field}") FROM "{measurement}" {where}')
+    return int(rows[0]["count"]) if rows else 0
+
+
+class SteadyPublisher:
+    """Publishes `count` telemetry messages at QoS 1 from a thread at about `rate_per_s`, `devices` boards
+    round-robin, each board counting `seq` from 0; `published` says how far it got."""
+
+    def __init__(
+        self, broker_url: str, village: str, *, count: int, rate_per_s: float, devices: int = 10, t0_ms: int = 0
+    ) -> None:
+        self.count = count
+        self.published = 0
+        self.readings_per_message = 2
+        self._broker_url = broker_url
+        self._village = village
+        self._interval_s = 1 / rate_per_s
+        self._devices = devices
+        self._t0_ms = t0_ms or 1_764_489_600_000
+        self._thread = threading.Thread(target=self._run, name="steady-publisher", daemon=True)
+        self.error: BaseException | None = None
+
+    def message(self, i: int) -> tuple[str, bytes]:
+        device, seq = i % self._devices, i // self._devices
+        return telemetry_message(
+            self._village, f"d{device}", {"ph": 7.0 + (i % 50) / 100, "do": 6.0}, self._t0_ms + i, seq=seq
+        )
+
+    def start(self) -> SteadyPublisher:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            acknowledged: set[int] = set()
+            with mqtt_publisher(self._broker_url) as client:
+                client.on_publish = lambda _c, _u, mid, _rc, _p: acknowledged.add(mid)
+                next_s = time.monotonic()
+                mids = set()
+                for i in range(self.count):
+                    info = client.publish(*self.message(i), qos=1)
+                    # NO_CONN (4): the broker is away; paho keeps QoS 1 messages and sends them on reconnect
+                    assert info.rc in (0, 4), f"publish refused: {info.rc}"
+                    mids.add(info.mid)
+                    self.published = i + 1
+                    next_s += self._interval_s
+                    time.sleep(max(0.0, next_s - time.monotonic()))  # pacing the load, not waiting for an effect
+                eventually(lambda: mids <= acknowledged, timeout_s=30, what="the broker acknowledged every message")
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self, timeout_s: float = 120) -> None:
+        self._thread.join(timeout_s)
+        assert not self._thread.is_alive(), "publisher did not finish"
+        assert self.error is None, f"publisher failed: {self.error!r}"
 
 
 class Collector:
@@ -128,3 +226,22 @@ def mqtt_subscriber(broker_url: str, topic_filter: str) -> Iterator[Collector]:
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def clear_retained(broker_url: str, topic_filter: str = "village/+/+/status") -> int:
+    """Delete every retained message under `topic_filter` from the broker; returns how many there were.
+
+    Tests share one broker, and a retained status left by one test (the simulator's boards, say) reaches every
+    later new subscription. mosquitto sends the retained messages right after the SUBACK, before it handles the
+    next packet, so an UNSUBSCRIBE round trip afterwards marks the end of them.
+    """
+    retained: set[str] = set()
+    done = threading.Event()
+    with mqtt_publisher(broker_url) as client:
+        client.on_message = lambda _c, _u, m: m.retain and m.payload and retained.add(m.topic)
+        client.on_subscribe = lambda c, *_args: c.unsubscribe(topic_filter)
+        client.on_unsubscribe = lambda *_args: done.set()
+        client.subscribe(topic_filter, qos=1)
+        assert done.wait(10), "the broker did not answer"
+        publish_all(client, [(topic, b"") for topic in sorted(retained)], retain=True)
+    return len(retained)

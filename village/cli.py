@@ -9,6 +9,7 @@ import click
 from api.cli import api_command
 from api.web.farmers_cli import farmers_group
 from ingest.cli import ingest_command
+from ingest.rejects_cli import rejects_group
 from simulators.cli import simulate_command
 from village.devices_cli import devices_group
 from village.up import up_command
@@ -32,3 +33,4 @@ main.add_command(api_command)
 main.add_command(simulate_command)
 main.add_command(devices_group)
 main.add_command(farmers_group)
+main.add_command(rejects_group)

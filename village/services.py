@@ -49,8 +49,14 @@ persistent_client_expiration 14d
 
 def mosquitto_config(data_dir: Path, port: int) -> str:
     """A private broker on loopback with persistence and the queue limits the pipeline needs."""
+    # Started as root, mosquitto switches to the `mosquitto` user, which cannot write a root-owned data directory
+    # (nor reach one under /root or pytest's 0700 temporary directories): persistence then fails and queued
+    # messages and persistent sessions are lost at every broker restart, said only in a log it cannot write
+    # either. This private broker listens on loopback only, so it keeps the user that started it.
+    run_as = "user root\n" if os.geteuid() == 0 else ""
     return (
         f"listener {port} 127.0.0.1\n"
+        f"{run_as}"
         "allow_anonymous true\n"
         "persistence true\n"
         f"persistence_location {data_dir}/\n"

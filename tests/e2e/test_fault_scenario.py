@@ -21,9 +21,9 @@ from tests.helpers import eventually, influx_rows, village_process
 
 pytestmark = pytest.mark.e2e
 
-INGESTED_CHANNELS = ("telemetry",)
-"""What the ingestor on main consumes. The ingest engine (issue 3) adds "senml" and "status": then list them
-here and this test checks SenML packs (with wrong units) and the last status of every board as well."""
+INGESTED_CHANNELS = ("telemetry", "senml", "status")
+"""What the ingestor consumes: with the ingest engine (issue 3) this test checks SenML packs (with wrong units)
+and the last status of every board as well."""
 
 _REASON = re.compile(r"\b(" + "|".join(r.value for r in RejectReason) + r") \(")
 _LOGGED = re.compile(r"rejected from '([^']*)': (.*?)(?: \(\+(\d+) more\))?$")

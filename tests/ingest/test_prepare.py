@@ -7,7 +7,7 @@ import pytest
 
 from devices.reasons import RejectReason
 from ingest.messages import InboundMessage
-from ingest.pipeline import BatchPreparer, PreparedBatch
+from ingest.prepare import BatchPreparer, PreparedBatch
 
 NOW_MS = 1_764_489_600_000
 
@@ -104,7 +104,120 @@ def test_array_positions_are_reported() -> None:
     assert batch.stored == 1
 
 
-@pytest.mark.parametrize("channel", ["status", "senml", "rejected"])
-def test_other_channels_are_not_telemetry(channel: str) -> None:
+@pytest.mark.parametrize(
+    ("channel", "reason"),
+    [
+        ("status", RejectReason.INVALID_PAYLOAD),
+        ("senml", RejectReason.INVALID_SENML),
+        ("rejected", RejectReason.INVALID_TOPIC),
+    ],
+)
+def test_each_channel_has_its_own_format(channel: str, reason: RejectReason) -> None:
     batch = prepare(message({"readings": {"ph": 7}}, topic=f"village/v1/d1/{channel}"))
-    assert reasons(batch) == [(0, None, RejectReason.INVALID_TOPIC)]
+    assert reasons(batch) == [(0, None, reason)]
+
+
+def test_senml_packs_resolve_base_fields_relative_times_and_units() -> None:
+    base_s = NOW_MS / 1000 - 120
+    pack = [
+        {"bn": "urn:dev:mac:0024befffe804ff1:", "bt": base_s, "bu": "Cel", "n": "water_temp", "v": 28.5},
+        {"n": "air_temp", "u": "K", "v": 303.15, "t": 60},  # base unit overridden; bt + t
+        {"n": "water_level", "u": "m", "v": 1.25},  # RFC 8428 primary unit, canonical is cm
+        {"n": "pm25", "u": "kg/m3", "v": 2.53e-8},  # mass concentration, canonical µg/m³
+        {"n": "pm10", "u": "ug/m3", "v": 40},  # RFC 8798 secondary unit
+        {"n": "rssi", "u": "dBW", "v": -97},  # dBm = dBW + 30
+        {"n": "co2", "u": "ppm", "v": 415},
+        {"n": "ec", "u": "S/m", "v": 0.025},  # 250 µS/cm
+        {"bt": 0, "n": "ph", "u": "pH", "v": 7.1},  # relative: now (the base unit Cel still applies, so: u)
+        {"n": "ph", "u": "pH", "v": 7.0, "t": -30},  # relative: 30 s ago
+    ]
+    batch = prepare(message(pack, topic="village/v1/d1/senml"))
+    assert not batch.rejections
+    lines = sorted(line for line in batch.lines if not line.startswith("quality"))
+    t0 = NOW_MS - 120_000
+    assert lines == sorted([
+        f"water,device=d1,village=v1 water_temp=28.5,water_level=125.0,ec=250.0 {t0}",
+        f"air,device=d1,village=v1 air_temp=30.0 {t0 + 60_000}",
+        f"air,device=d1,village=v1 pm25=25.3,pm10=40.0,co2=415.0 {t0}",
+        f"device,device=d1,village=v1 rssi=-67.0 {t0}",
+        f"water,device=d1,village=v1 ph=7.1 {NOW_MS}",
+        f"water,device=d1,village=v1 ph=7.0 {NOW_MS - 30_000}",
+    ])  # fmt: skip
+    clock_flags = sorted(line.split(" ")[2] for line in batch.lines if line.startswith("quality") and "clock" in line)
+    assert clock_flags == [str(NOW_MS - 30_000), str(NOW_MS)]  # relative times are the receiver's clock
+
+
+def test_senml_errors_reject_the_record_or_the_pack_with_a_reason() -> None:
+    records = [
+        {"n": "ph", "v": 7.2},
+        {"n": "pm25", "u": "Cel", "v": 20},  # unconvertible unit
+        {"n": "radiation", "v": 1},  # not a quantity
+        {"n": "ph", "vs": "seven"},  # not a number
+        {"n": "ph", "v": 99},  # hard limit, found by the same vectorized checks as native readings
+    ]
+    batch = prepare(message(records, topic="village/v1/d1/senml"))
+    assert sorted((r.position, r.reason) for r in batch.rejections if r.position is not None) == [
+        (1, RejectReason.UNIT_UNCONVERTIBLE),
+        (2, RejectReason.UNKNOWN_QUANTITY),
+        (3, RejectReason.NOT_A_NUMBER),
+    ]
+    # ph 99 is a second ph at the same time: a new sample, so it meets the same checks as native readings
+    assert [(r.quantity, r.reason) for r in batch.rejections if r.position is None] == [("ph", RejectReason.HARD_LIMIT)]
+    assert batch.stored == 1
+    for pack, reason in (
+        ([{"n": "ph", "v": 7, "bver": 11}], RejectReason.INVALID_SENML),  # newer version than we understand
+        ([{"n": "ph", "v": 7, "x_": 1}], RejectReason.INVALID_SENML),  # must-understand field
+        ({"n": "ph", "v": 7}, RejectReason.INVALID_SENML),  # not a pack
+        (b"[{", RejectReason.MALFORMED_JSON),
+    ):
+        assert reasons(prepare(message(pack, topic="village/v1/d1/senml"))) == [(0, None, reason)]
+
+
+def test_status_changes_are_stored_once_and_retained_repeats_are_skipped() -> None:
+    preparer = BatchPreparer()
+    preparer.seed_status("v1", "d2", online=True)  # stored before this process started
+    status = "village/v1/{}/status"
+
+    def retained(device: str, payload: bytes, received_ms: int) -> InboundMessage:
+        return InboundMessage(status.format(device), payload, 1, True, 1, received_ms, 1)
+
+    first = preparer.prepare([
+        message(b"online", topic=status.format("d1")),
+        retained("d2", b"ONLINE", NOW_MS),  # what the broker hands a new subscription: already stored
+        retained("d3", b'{"state": "offline", "reason": "lwt"}', NOW_MS),
+        message(b"sleeping", topic=status.format("d4")),
+    ])  # fmt: skip
+    assert sorted(first.lines) == [
+        f"status,device=d1,village=v1 online=1.0 {NOW_MS}",
+        f"status,device=d3,village=v1 online=0.0 {NOW_MS}",
+    ]
+    assert first.statuses_repeated == 1
+    assert reasons(first) == [(3, None, RejectReason.INVALID_PAYLOAD)]
+    again = preparer.prepare([retained("d3", b"offline", NOW_MS + 5000), retained("d1", b"offline", NOW_MS + 5000)])
+    assert again.lines == [f"status,device=d1,village=v1 online=0.0 {NOW_MS + 5000}"]
+
+
+def test_spikes_and_stuck_sensors_are_flagged_across_batches() -> None:
+    preparer = BatchPreparer()
+
+    def sample(i: int, ph: float, temp: float) -> InboundMessage:
+        return message({"ts": NOW_MS - 600_000 + i * 60_000, "readings": {"ph": ph, "water_temp": temp}})
+
+    first = preparer.prepare([sample(i, 7.0 + i / 100, 28.0) for i in range(6)])
+    second = preparer.prepare([sample(6, 11.5, 28.0), *(sample(i, 7.0 + i / 100, 28.0) for i in range(7, 10))])
+    flags = [line for batch in (first, second) for line in batch.lines if line.startswith("quality")]
+    spikes = sorted(line.rsplit(" ", 1)[1] for line in flags if "quantity=ph" in line and "spike" in line)
+    assert spikes == [str(NOW_MS - 600_000 + 6 * 60_000), str(NOW_MS - 600_000 + 7 * 60_000)]  # jump and return
+    stuck = sorted(line.rsplit(" ", 1)[1] for line in flags if "quantity=water_temp" in line and "stuck" in line)
+    assert stuck == [str(NOW_MS - 600_000 + 9 * 60_000)]  # the 10th identical value in a row
+    assert second.flags == {"soft_limit": 1, "spike": 2, "stuck": 1}  # pH 11.5 is also beyond the soft limit
+
+
+def test_seq_gaps_become_link_points_at_the_receive_time() -> None:
+    preparer = BatchPreparer()
+    preparer.prepare([message({"ts": NOW_MS, "seq": 1, "readings": {"ph": 7.0}})])
+    batch = preparer.prepare(
+        [message({"ts": NOW_MS + 1000, "seq": 4, "readings": {"ph": 7.0}}, received_ms=NOW_MS + 1100)]
+    )
+    assert f"link,device=d1,village=v1 seq=4.0,lost=2.0,duplicated=0.0,reboot=0.0 {NOW_MS + 1100}" in batch.lines
+    assert batch.link.lost == 2
