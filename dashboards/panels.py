@@ -175,7 +175,7 @@ def rows_table(
 ) -> table.Panel:
     """A table, one row per station; columns get their own units through overrides."""
     panel = _common(table.Panel(), title, description, unit, steps, targets)
-    return panel.height(9).span(12).cell_height(common.TableCellHeight.SM)
+    return panel.max_data_points(STAT_POINTS).height(9).span(12).cell_height(common.TableCellHeight.SM)
 
 
 def states(

@@ -7,6 +7,7 @@ import logging
 import click
 
 from api.cli import api_command
+from dashboards.cli import dashboards_group
 from ingest.cli import ingest_command
 from simulators.cli import simulate_command
 from village.devices_cli import devices_group
@@ -30,3 +31,4 @@ main.add_command(ingest_command)
 main.add_command(api_command)
 main.add_command(simulate_command)
 main.add_command(devices_group)
+main.add_command(dashboards_group)
