@@ -127,8 +127,9 @@ def panel_id(dashboards: Sequence[Dashboard], uid: str, title: str) -> int:
     for dashboard in dashboards:
         if dashboard.uid == uid:
             for panel in dashboard.panels or ():
-                if getattr(panel, "title", None) == title and getattr(panel, "id_val", None) is not None:
-                    return int(panel.id_val)  # type: ignore[union-attr]
+                found = getattr(panel, "id_val", None)
+                if getattr(panel, "title", None) == title and isinstance(found, int):
+                    return found
     raise LookupError(f"no panel {title!r} on dashboard {uid!r}")
 
 

@@ -78,6 +78,7 @@ def _common(
     panel: P,
     title: str,
     description: str,
+    *,
     unit: str,
     steps: dashboard_builders.ThresholdsConfig,
     targets: Sequence[Target],
@@ -101,7 +102,7 @@ def graph(
     decimals: int | None = None,
 ) -> timeseries.Panel:
     """A time-series graph; thresholds are drawn as dashed lines when they are limits an officer compares to."""
-    panel = _common(timeseries.Panel(), title, description, unit, steps, targets)
+    panel = _common(timeseries.Panel(), title, description, unit=unit, steps=steps, targets=targets)
     panel.max_data_points(GRAPH_POINTS).height(8).span(12).line_width(2).fill_opacity(10).span_nulls(False)
     panel.legend(
         common_builders.VizLegendOptions()
@@ -134,7 +135,7 @@ def big_number(
     calculation: str = "lastNotNull",
 ) -> stat.Panel:
     """A stat: one coloured number per series, readable across a room."""
-    panel = _common(stat.Panel(), title, description, unit, steps, targets)
+    panel = _common(stat.Panel(), title, description, unit=unit, steps=steps, targets=targets)
     panel.max_data_points(STAT_POINTS).height(6).span(6).decimals(decimals)
     panel.color_mode(common.BigValueColorMode.BACKGROUND).graph_mode(common.BigValueGraphMode.NONE)
     panel.text_mode(common.BigValueTextMode.VALUE_AND_NAME).justify_mode(common.BigValueJustifyMode.AUTO)
@@ -154,7 +155,7 @@ def bars(
     maximum: float | None = None,
 ) -> bargauge.Panel:
     """A bar gauge: one bar per station or reason, coloured by thresholds, for comparing many at once."""
-    panel = _common(bargauge.Panel(), title, description, unit, steps, targets)
+    panel = _common(bargauge.Panel(), title, description, unit=unit, steps=steps, targets=targets)
     panel.max_data_points(STAT_POINTS).height(8).span(12).decimals(decimals)
     panel.display_mode(common.BarGaugeDisplayMode.BASIC).orientation(common.VizOrientation.HORIZONTAL)
     panel.reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
@@ -174,7 +175,7 @@ def rows_table(
     targets: Sequence[Target],
 ) -> table.Panel:
     """A table, one row per station; columns get their own units through overrides."""
-    panel = _common(table.Panel(), title, description, unit, steps, targets)
+    panel = _common(table.Panel(), title, description, unit=unit, steps=steps, targets=targets)
     return panel.max_data_points(STAT_POINTS).height(9).span(12).cell_height(common.TableCellHeight.SM)
 
 
@@ -188,7 +189,7 @@ def states(
     targets: Sequence[Target],
 ) -> statetimeline.Panel:
     """A state timeline: one lane per station, coloured by its mapped state."""
-    panel = _common(statetimeline.Panel(), title, description, unit, steps, targets)
+    panel = _common(statetimeline.Panel(), title, description, unit=unit, steps=steps, targets=targets)
     panel.max_data_points(GRAPH_POINTS).height(9).span(12).mappings(mappings)
     return panel.show_value(common.VisibilityMode.NEVER).merge_values(True).row_height(0.8).fill_opacity(80)
 

@@ -43,9 +43,10 @@ class Build:
     files: dict[str, str]
 
 
-def to_plain(value: object) -> Any:
-    """SDK objects as plain JSON data (dicts, lists, numbers, strings)."""
-    return json.loads(json.dumps(value, cls=JSONEncoder))
+def to_plain(value: object) -> dict[str, Any]:
+    """An SDK object as plain JSON data (nested dicts, lists, numbers, strings)."""
+    plain: dict[str, Any] = json.loads(json.dumps(value, cls=JSONEncoder))
+    return plain
 
 
 def _yaml(data: object) -> str:

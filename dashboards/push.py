@@ -6,10 +6,11 @@ pushing twice updates in place. grafana-client does the HTTP; its errors are tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from grafana_client import GrafanaApi
+from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
 from dashboards.alerts import FOLDER_UID, GROUP, GROUP_INTERVAL_S
@@ -58,7 +59,8 @@ def connect(settings: DashboardSettings) -> GrafanaApi:
         credential = (settings.grafana_user, password)
     else:
         raise PushError("set VILLAGE_GRAFANA_TOKEN (or VILLAGE_GRAFANA_USER and VILLAGE_GRAFANA_PASSWORD)")
-    return GrafanaApi.from_url(settings.grafana_url, credential=credential)  # type: ignore[no-untyped-call]
+    api: GrafanaApi = GrafanaApi.from_url(settings.grafana_url, credential=credential)
+    return api
 
 
 def push(api: GrafanaApi, to_send: PushPlan) -> list[str]:
@@ -67,10 +69,9 @@ def push(api: GrafanaApi, to_send: PushPlan) -> list[str]:
     Raises:
         PushError: Grafana refused an object; nothing after it was sent.
     """
-    done = []
+    done: list[str] = []
     try:
-        for source in to_send.datasources:
-            done.append(_upsert_datasource(api, source))
+        done.extend(_upsert_datasource(api, source) for source in to_send.datasources)
         if not _exists(lambda: api.folder.get_folder(FOLDER_UID)):  # type: ignore[no-untyped-call]
             api.folder.create_folder(FOLDER, uid=FOLDER_UID)  # type: ignore[no-untyped-call]
         done.append(f"folder {FOLDER}")
@@ -93,7 +94,7 @@ def _upsert_datasource(api: GrafanaApi, source: dict[str, Any]) -> str:
     return f"data source {source['name']}"
 
 
-def _exists(get: Any) -> bool:
+def _exists(get: Callable[[], object]) -> bool:
     try:
         get()
     except GrafanaClientError as exc:

@@ -107,10 +107,14 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 [
                     quantity_graph(
                         "soil_temp",
-                        "Soil temperature; yellow outside 20-45 °C.",
+                        "Soil temperature at each field sensor; yellow outside 20-45 °C, the plausible range.",
                         panels.catalogue_thresholds("soil_temp"),
                     ),
-                    quantity_graph("soil_ec", "Soil electrical conductivity.", panels.catalogue_thresholds("soil_ec")),
+                    quantity_graph(
+                        "soil_ec",
+                        "Soil electrical conductivity at each field sensor (salinity and fertiliser indicator).",
+                        panels.catalogue_thresholds("soil_ec"),
+                    ),
                     quantity_graph(
                         "soil_ph",
                         "Soil pH from the RS-485 probe (indicative: low-cost probes drift).",

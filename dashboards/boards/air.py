@@ -17,10 +17,12 @@ UID = "village-air"
 MEASUREMENT = "air"
 
 
-def quantity_graph(quantity: str, description: str, steps: ThresholdsConfig) -> timeseries.Panel:
-    """Mean of `quantity` per board and interval."""
+def quantity_graph(
+    quantity: str, description: str, steps: ThresholdsConfig, *, title: str | None = None
+) -> timeseries.Panel:
+    """Mean of `quantity` per board and interval, titled with the catalogue's Vietnamese label."""
     return panels.graph(
-        QUANTITIES[quantity].label_vi,
+        title or QUANTITIES[quantity].label_vi,
         description,
         unit=units.GRAFANA_UNIT[quantity],
         steps=steps,
@@ -101,6 +103,7 @@ def build(ctx: BuildContext) -> model.Dashboard:
                         "co2",
                         "CO2 per air station. Yellow outside 380-1000 ppm, the catalogue's plausible outdoor range.",
                         panels.catalogue_thresholds("co2"),
+                        title="Nồng độ CO2",
                     ),
                     quantity_graph(
                         "air_temp",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
-from grafana_foundation_sdk.builders import geomap
+from grafana_foundation_sdk.builders import geomap, stat
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
-from grafana_foundation_sdk.builders import stat
 from grafana_foundation_sdk.models.geomap import MapCenterID, TooltipMode
 
 from dashboards import limits, panels, units
@@ -197,7 +196,7 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 [
                     panels.big_number(
                         "Lượng mưa 24 giờ",
-                        "Rain over the last 24 hours in each village (sum of the rain gauges' readings). Colours follow "
+                        "Rain over the last 24 hours in each village (sum of the gauges' readings). Colours follow "
                         "the usual forecast wording (moderate from 16 mm, heavy from 51, very heavy above 100 mm); "
                         "indicative, not a regulation.",
                         unit=units.GRAFANA_UNIT["rain"],
@@ -271,8 +270,8 @@ def offline_now() -> stat.Panel:
     return (
         panels.big_number(
             "Trạm mất kết nối",
-            "Boards whose last MQTT status (over 30 days) is offline: their broker connection dropped and the last will "
-            "was published. 0 is green.",
+            "Boards whose last MQTT status (over 30 days) is offline: their broker connection dropped and "
+            "the last will was published. 0 is green.",
             unit=units.COUNT,
             steps=panels.thresholds(panels.GREEN, (1, panels.RED)),
             decimals=0,

@@ -11,6 +11,7 @@ from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards import panels, units
 from dashboards.boards.common import BuildContext, add_rows, new_dashboard
+from dashboards.datasources import INFLUX
 from dashboards.influxql import InfluxQL, aggregate_over_time, aggregate_per_group, where
 from dashboards.influxql import field_ref as f
 from devices.schema import PIPELINE, REJECTS, TAG_INSTANCE, TAG_REASON, quote_identifier
@@ -27,7 +28,7 @@ def instance_variable() -> dashboard_builders.QueryVariable:
         dashboard_builders.QueryVariable(TAG_INSTANCE)
         .label("Bộ tiếp nhận")
         .query(query)
-        .datasource(panels.INFLUX)
+        .datasource(INFLUX)
         .multi(True)
         .include_all(True)
         .current(model.VariableOption(selected=True, text=["All"], value=["$__all"]))

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
 
 from dashboards.check import QueryOutcome, check
+from dashboards.cli import today
 from dashboards.influx import InfluxReader
+from dashboards.limits import BATTERY_LOW_V, PH_ALLOWED, pm25_24h_limit
 from dashboards.provisioning import PROVISIONING_DIR
 from dashboards.settings import DashboardSettings
 from devices.schema import LINK, PIPELINE, REJECTS, STATUS
 from tests.dashboards.conftest import FilledDatabase
 from tests.helpers import influx_rows
+from village.cli import main
 
 INGEST_ENGINE_MEASUREMENTS = (STATUS, LINK, PIPELINE, REJECTS)
 """Written only by the ingest engine of issue 3 (status messages, seq accounting, self-metrics)."""
@@ -52,3 +60,52 @@ def test_every_panel_and_alert_on_ingest_engine_metrics_returns_data(filled: Fil
         f"absent from InfluxDB after the backfill: {missing or 'none'}. Until the ingestor stores status messages, "
         "seq accounting and its self-metrics, these cannot return data:\n" + describe(failures)
     )
+
+
+def expected_firing(filled: FilledDatabase, quantity: str, window_ms: int, decide) -> set[str]:
+    """Devices whose readings in (now - window, now] satisfy `decide`, computed from what was sent."""
+    now = filled.now_ms + 5_000
+    firing = set()
+    for device, samples in filled.sent.samples.items():
+        values = np.array([r[quantity] for ts, r in samples if now - window_ms <= ts <= now and quantity in r])
+        if values.size and decide(values):
+            firing.add(device)
+    return firing
+
+
+def firing_devices(report, title_start: str) -> set[str]:
+    (alert,) = [a for a in report.alerts if a.title.startswith(title_start)]
+    return {dict(kv.split("=") for kv in labels.split(","))["device"] for labels in alert.firing}
+
+
+def test_alert_rules_fire_for_exactly_the_boards_the_sent_data_says(filled: FilledDatabase) -> None:
+    report = run_check(filled)
+    hour, day = 3_600_000, 86_400_000
+    low, high = PH_ALLOWED
+    pm25_limit = pm25_24h_limit(today())
+    cases = {
+        "PM2.5": expected_firing(filled, "pm25", day, lambda v: v.mean() > pm25_limit),
+        "pH": expected_firing(filled, "ph", hour, lambda v: not low <= v.mean() <= high),
+        "Pin": expected_firing(filled, "bat", hour, lambda v: v[-1] < BATTERY_LOW_V),
+    }
+    for title, expected in cases.items():
+        assert firing_devices(report, title) == expected, title
+    assert cases["Pin"], "the simulated month drains some batteries below 3.4 V"
+    instances = {a.title: a.instances for a in report.alerts}
+    assert instances["PM2.5 trung bình 24 giờ vượt QCVN 05:2023"] == 6  # every air board is evaluated
+
+
+def test_check_passes_on_a_dashboard_whose_data_exists_and_fails_on_one_whose_data_does_not(
+    filled: FilledDatabase, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("VILLAGE_INFLUX_URL", filled.url)
+    monkeypatch.setenv("VILLAGE_INFLUX_DB", filled.name)
+    (tmp_path / "dashboards").mkdir()
+    shutil.copy(PROVISIONING_DIR / "dashboards" / "village-air.json", tmp_path / "dashboards")
+    passed = CliRunner().invoke(main, ["dashboards", "check", "--dir", str(tmp_path)])
+    assert passed.exit_code == 0, passed.output
+    assert "0 failed" in passed.output and "ok " in passed.output
+    monkeypatch.setenv("VILLAGE_INFLUX_DB", "nothing_here")
+    failed = CliRunner().invoke(main, ["dashboards", "check", "--dir", str(tmp_path), "--quiet"])
+    assert failed.exit_code == 1
+    assert "FAIL  Không khí › Bụi PM2.5 › A" in failed.output
