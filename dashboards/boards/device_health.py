@@ -71,18 +71,17 @@ def connection_states() -> statetimeline.Panel:
     ).span(24)
 
 
-def link_quality() -> bargauge.Panel:
-    """Share of messages lost over the range, from the boards' sequence numbers."""
-    lost, seq = f(LINK, "lost"), f(LINK, "seq")
-    select = f'100 * sum({lost}) / (count({seq}) + sum({lost})) AS "lost_pct"'
+def link_events() -> bargauge.Panel:
+    """Messages lost, duplicated and reboots per board over the range, from the boards' sequence numbers."""
+    selects = [f"sum({f(LINK, name)}) AS {quote_identifier(name)}" for name in ("lost", "duplicated", "reboot")]
     return panels.bars(
-        "Tỷ lệ tin nhắn bị mất",
-        "Messages lost per board over the range, in % of those sent: gaps in the `seq` counter counted by the "
-        "ingestor (lost / (received + lost)). Yellow from 1 %, red from 5 %.",
-        unit="percent",
-        steps=panels.thresholds(panels.GREEN, (1, panels.YELLOW), (5, panels.RED)),
-        decimals=2,
-        targets=[InfluxQL(aggregate_per_group(LINK, [select], filters=ALL_BOARDS)).alias("$tag_device")],
+        "Mất tin, trùng tin, khởi động lại",
+        "Per board over the range: messages lost (gaps in the `seq` counter), duplicated, and reboots (the counter "
+        "restarted), as the ingestor counted them. Boards with none of these are not listed.",
+        unit=units.COUNT,
+        steps=panels.thresholds(panels.GREEN, (1, panels.YELLOW), (10, panels.RED)),
+        decimals=0,
+        targets=[InfluxQL(aggregate_per_group(LINK, selects, filters=ALL_BOARDS)).alias("$tag_device $col")],
     )
 
 
@@ -149,7 +148,7 @@ def build(ctx: BuildContext) -> model.Dashboard:
                         decimals=0,
                         targets=[InfluxQL(lost).alias("$tag_device")],
                     ),
-                    link_quality(),
+                    link_events(),
                     quality_flags(),
                 ],
             ),

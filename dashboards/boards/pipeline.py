@@ -1,7 +1,9 @@
 """Đường ống dữ liệu (Pipeline): is the ingestor keeping up, refusing data, or spooling to disk?
 
-Reads the ingestor's self-metrics: `pipeline` (counters since the process started, sampled periodically, so rates
-are non-negative derivatives that skip restarts) and `rejects` (readings refused per reason in each period).
+Reads the ingestor's self-metrics, written once per summary period (60 s by default): `pipeline` holds what
+happened in the period (messages received, readings stored and rejected) and gauges (spool bytes, mean lag and
+write time, connected), `rejects` the readings refused per reason in the period. Rates are therefore sums per
+Grafana interval divided by its length (`$__interval_ms`), which stays right whatever the period is.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def instance_variable() -> dashboard_builders.QueryVariable:
 def rates() -> str:
     """Messages received and readings stored and rejected per second, per ingestor."""
     selects = ", ".join(
-        f"non_negative_derivative(max({f(PIPELINE, name)}), 1s) AS {quote_identifier(name)}"
+        f"sum({f(PIPELINE, name)}) * 1000 / $__interval_ms AS {quote_identifier(name)}"
         for name in ("received", "stored", "rejected")
     )
     return (

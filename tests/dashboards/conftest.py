@@ -44,6 +44,9 @@ def filled(broker: Broker, influxdb: Database, tmp_path_factory: pytest.TempPath
         data_dir=tmp_path_factory.mktemp("ingest"),
         ingest_client_id=unique_id("ingest"),
         ingest_batch_max_wait_ms=50,
+        # the ingest engine writes its self-metrics once per summary period: every second here, so the
+        # pipeline panels have points during the few seconds the backfill takes (ignored by older ingestors)
+        ingest_summary_interval_s=1,
     )
     ingestor = RunningIngestor(settings).start()
     publisher = Publisher(MqttEndpoint.parse(broker.url), client_id=unique_id("backfill"))
