@@ -131,8 +131,9 @@ def build(ctx: BuildContext) -> model.Dashboard:
                     ),
                     panels.graph(
                         "Độ trễ tiếp nhận",
-                        "Delay from a message's arrival to its readings being durable, worst per interval. "
-                        "Yellow from 5 s (a backlog is building), red from 60 s.",
+                        "Mean delay from a reading's device time to its storage, worst period per interval. Boards "
+                        "uploading buffered (store-and-forward) data raise it on purpose; a steady climb while "
+                        "boards are live means a backlog. Yellow from 5 s, red from 60 s.",
                         unit=units.MILLISECONDS,
                         steps=panels.thresholds(panels.GREEN, (5000, panels.YELLOW), (60000, panels.RED)),
                         targets=[InfluxQL(gauge("lag_ms")).alias("$tag_instance")],

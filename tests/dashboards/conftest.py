@@ -62,6 +62,15 @@ def filled(broker: Broker, influxdb: Database, tmp_path_factory: pytest.TempPath
             return bool(rows) and rows[0]["count"] == expected
 
         eventually(stored, timeout_s=120, interval_s=0.5, what=f"{expected} samples stored")
+        refused = sent.rejected
+        eventually(lambda: ingestor.service.counters.rejected >= refused, what=f"{refused} readings refused")
+        if "ingest_summary_interval_s" in IngestSettings.model_fields:  # the ingest engine records refusals
+
+            def recorded() -> bool:
+                rows = influx_rows(influxdb.url, settings.influx_db, 'SELECT sum("count") FROM "rejects"')
+                return bool(rows) and rows[0]["sum"] >= refused
+
+            eventually(recorded, timeout_s=30, what=f"{refused} refusals in the rejects measurement")
         yield FilledDatabase(influxdb.url, settings.influx_db, registry, sent, now_ms, settings)
     finally:
         clear_status(publisher, registry)
