@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,11 @@ INGEST_ENGINE_MEASUREMENTS = (STATUS, LINK, PIPELINE, REJECTS)
 """Written only by the ingest engine of issue 3 (status messages, seq accounting, self-metrics)."""
 
 
-def run_check(filled: FilledDatabase):
+def run_check(filled: FilledDatabase, now_ms: int | None = None):
+    """Check at `now_ms` (default: now, as Grafana would: self-metrics are written in real time)."""
     settings = DashboardSettings(_env_file=None, influx_url=filled.url, influx_db=filled.name)  # type: ignore[call-arg]
     with InfluxReader(settings) as reader:
-        return check(PROVISIONING_DIR, reader, now_ms=filled.now_ms + 5_000)
+        return check(PROVISIONING_DIR, reader, now_ms=now_ms or time.time_ns() // 1_000_000)
 
 
 def measurements_named(outcome: QueryOutcome) -> set[str]:
@@ -62,9 +64,8 @@ def test_every_panel_and_alert_on_ingest_engine_metrics_returns_data(filled: Fil
     )
 
 
-def expected_firing(filled: FilledDatabase, quantity: str, window_ms: int, decide) -> set[str]:
-    """Devices whose readings in (now - window, now] satisfy `decide`, computed from what was sent."""
-    now = filled.now_ms + 5_000
+def expected_firing(filled: FilledDatabase, now: int, quantity: str, window_ms: int, decide) -> set[str]:
+    """Devices whose readings in [now - window, now] satisfy `decide`, computed from what was sent."""
     firing = set()
     for device, samples in filled.sent.samples.items():
         values = np.array([r[quantity] for ts, r in samples if now - window_ms <= ts <= now and quantity in r])
@@ -79,14 +80,15 @@ def firing_devices(report, title_start: str) -> set[str]:
 
 
 def test_alert_rules_fire_for_exactly_the_boards_the_sent_data_says(filled: FilledDatabase) -> None:
-    report = run_check(filled)
+    now = filled.now_ms + 5_000  # a fixed instant, so windows are the same for InfluxDB and for NumPy
+    report = run_check(filled, now)
     hour, day = 3_600_000, 86_400_000
     low, high = PH_ALLOWED
     pm25_limit = pm25_24h_limit(today())
     cases = {
-        "PM2.5": expected_firing(filled, "pm25", day, lambda v: v.mean() > pm25_limit),
-        "pH": expected_firing(filled, "ph", hour, lambda v: not low <= v.mean() <= high),
-        "Pin": expected_firing(filled, "bat", hour, lambda v: v[-1] < BATTERY_LOW_V),
+        "PM2.5": expected_firing(filled, now, "pm25", day, lambda v: v.mean() > pm25_limit),
+        "pH": expected_firing(filled, now, "ph", hour, lambda v: not low <= v.mean() <= high),
+        "Pin": expected_firing(filled, now, "bat", hour, lambda v: v[-1] < BATTERY_LOW_V),
     }
     for title, expected in cases.items():
         assert firing_devices(report, title) == expected, title
