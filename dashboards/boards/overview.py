@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
 from grafana_foundation_sdk.builders import geomap, stat
@@ -283,7 +285,7 @@ def offline_now() -> stat.Panel:
     )
 
 
-def water_ph() -> stat.Panel:
+def water_ph(filters: Sequence[str] = (VILLAGE_FILTER,)) -> stat.Panel:
     """Mean pH of the last hour per water station, coloured by QCVN."""
     select = f'mean({field_ref("water", "ph")}) AS "ph"'
     return (
@@ -294,14 +296,14 @@ def water_ph() -> stat.Panel:
             unit=units.GRAFANA_UNIT["ph"],
             steps=ph_thresholds(),
             decimals=2,
-            targets=[InfluxQL(aggregate_per_group("water", [select])).alias("$tag_device")],
+            targets=[InfluxQL(aggregate_per_group("water", [select], filters=filters)).alias("$tag_device")],
         )
         .time_from("1h")
         .span(12)
     )
 
 
-def water_do() -> stat.Panel:
+def water_do(filters: Sequence[str] = (VILLAGE_FILTER,)) -> stat.Panel:
     """Mean dissolved oxygen of the last hour per water station, coloured by QCVN 08:2023."""
     select = f'mean({field_ref("water", "do")}) AS "do"'
     return (
@@ -312,7 +314,7 @@ def water_do() -> stat.Panel:
             unit=units.GRAFANA_UNIT["do"],
             steps=do_thresholds(),
             decimals=1,
-            targets=[InfluxQL(aggregate_per_group("water", [select])).alias("$tag_device")],
+            targets=[InfluxQL(aggregate_per_group("water", [select], filters=filters)).alias("$tag_device")],
         )
         .time_from("1h")
         .span(12)

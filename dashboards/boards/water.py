@@ -9,7 +9,7 @@ from grafana_foundation_sdk.models import dashboard as model
 from dashboards import panels, units
 from dashboards.boards.common import BuildContext, add_rows, device_variable, new_dashboard, village_variable
 from dashboards.boards.overview import do_thresholds, ph_thresholds, water_do, water_ph
-from dashboards.influxql import InfluxQL, aggregate_over_time
+from dashboards.influxql import DEVICE_FILTER, VILLAGE_FILTER, InfluxQL, aggregate_over_time
 from devices.quantities import QUANTITIES
 
 UID = "village-water"
@@ -55,8 +55,8 @@ def build(ctx: BuildContext) -> model.Dashboard:
                         "and level B (5.0 mg/L).",
                         do_thresholds(),
                     ),
-                    water_ph(),
-                    water_do(),
+                    water_ph((VILLAGE_FILTER, DEVICE_FILTER)),
+                    water_do((VILLAGE_FILTER, DEVICE_FILTER)),
                 ],
             ),
             (
