@@ -21,6 +21,12 @@ from devices.schema import STATUS, TAG_DEVICE, TAG_VILLAGE, quote_identifier
 UID = "village-overview"
 AQI_LEGEND = ", ".join(f"{b.label_en} ≥ {b.low}" for b in limits.VN_AQI_BANDS)
 ONLINE = {1.0: ("Trực tuyến", panels.GREEN), 0.0: ("Mất kết nối", panels.RED)}
+NO_DISC = model.SpecialValueMap(
+    options=model.DashboardSpecialValueMapOptions(
+        match=model.SpecialValueMatch.NULL, result=model.ValueMappingResult(text="–", color="transparent", index=0)
+    )
+)
+"""Stations without VN_AQI (not air stations) get no disc on the map."""
 
 
 def aqi_thresholds() -> dashboard_builders.ThresholdsConfig:
@@ -107,12 +113,18 @@ def station_map(ctx: BuildContext) -> geomap.Panel:
             [
                 model.DynamicConfigValue(id_val="decimals", value=0),
                 model.DynamicConfigValue(id_val="displayName", value="VN_AQI"),
+                model.DynamicConfigValue(id_val="mappings", value=[NO_DISC]),
             ],
         )
         .view(geomap.MapViewConfig().id(MapCenterID.FIT).all_layers(True).padding(20).zoom(11).max_zoom(16))
         .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(False).show_scale(True))
         .basemap(common_builders.MapLayerOptions().type("default").name("Bản đồ nền"))
-        .layers([_layer("VN_AQI", "aqi", size=16, opacity=0.55), _layer("Trạng thái", "online", size=7, opacity=1)])
+        .layers(
+            [
+                _layer("VN_AQI", "aqi", size=16, opacity=0.55, fixed="transparent"),
+                _layer("Trạng thái", "online", size=7, opacity=1, fixed=panels.GREY),
+            ]
+        )
         .tooltip(geomap.TooltipOptions().mode(TooltipMode.DETAILS))
     )
     panel.with_transformation(
@@ -131,10 +143,10 @@ def panels_datasource() -> model.DataSourceRef:
     return model.DataSourceRef(type_val="datasource", uid="-- Mixed --")
 
 
-def _layer(name: str, color_field: str, *, size: int, opacity: float) -> common_builders.MapLayerOptions:
-    """A markers layer coloured by `color_field`, placed by the registry's lat/lon."""
+def _layer(name: str, color_field: str, *, size: int, opacity: float, fixed: str) -> common_builders.MapLayerOptions:
+    """A markers layer coloured by `color_field` (`fixed` when the field is absent), placed by lat/lon."""
     style = {
-        "color": {"field": color_field, "fixed": "transparent"},
+        "color": {"field": color_field, "fixed": fixed},
         "opacity": opacity,
         "size": {"fixed": size, "min": size, "max": size},
         "symbol": {"fixed": "img/icons/marker/circle.svg", "mode": "fixed"},
