@@ -1,1 +1,1 @@
-"""Grafana dashboards as code: generated provisioning files and checks that run every panel query."""
+"""Grafana dashboards and alert rules as code, generated into provisioning files and checked against InfluxDB."""

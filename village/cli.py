@@ -8,6 +8,7 @@ import click
 
 from api.cli import api_command
 from api.web.farmers_cli import farmers_group
+from dashboards.cli import dashboards_group
 from ingest.cli import ingest_command
 from ingest.rejects_cli import rejects_group
 from simulators.cli import simulate_command
@@ -34,3 +35,4 @@ main.add_command(simulate_command)
 main.add_command(devices_group)
 main.add_command(farmers_group)
 main.add_command(rejects_group)
+main.add_command(dashboards_group)
