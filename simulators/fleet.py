@@ -16,7 +16,7 @@ from simulators.board import Action, ActionKind, Board
 from simulators.faults import FaultRates
 from simulators.pacing import Pacer, epoch_ms
 from simulators.progress import Snapshot
-from simulators.radio import Link, LinkLostError, Radio
+from simulators.radio import Link, LinkLostError, Radio, Unacknowledged
 from simulators.scenario import GroupSpec, Scenario, fleet_of, load_scenario, registry_of
 from simulators.truth import TruthLog
 from simulators.weather import VillageWeather
@@ -107,6 +107,8 @@ class FleetRunner:
         self._truth = truth
         self._pacer = pacer
         self._links: dict[int, Link] = {}
+        self._unsent: dict[int, list[Unacknowledged]] = {}
+        """Per board: messages a closed connection left unacknowledged, sent again on its next connection."""
         self._on_progress = on_progress
         self._drain_timeout_s = drain_timeout_s
         self._last_progress_s = 0.0
@@ -154,6 +156,9 @@ class FleetRunner:
             self._execute(index, board.finish(max(end_ms, self.sim_ms or end_ms)))
         if not self._radio.drain(self._drain_timeout_s):
             logger.error("%d messages were not acknowledged by the broker", self._radio.in_flight)
+        unsent = sum(map(len, self._unsent.values())) + sum(len(link.unsent) for link in self._links.values())
+        if unsent:
+            logger.error("%d messages were not acknowledged by the broker (their connection broke)", unsent)
         self._progress(force=True)
 
     def _execute(self, index: int, actions: list[Action]) -> None:
@@ -175,7 +180,21 @@ class FleetRunner:
                 return
             self._settle(old)
             old.disconnect()
-        self._links[index] = self._open(board)
+        link = self._links[index] = self._open(board)
+        unsent = self._unsent.pop(index, [])
+        if old is not None:
+            unsent, old.unsent = [*unsent, *old.unsent], []
+        self._send_again(link, unsent)
+
+    def _send_again(self, link: Link, messages: list[Unacknowledged]) -> None:
+        """What the broker never acknowledged on the previous connection, as firmware's outbox sends it again
+        after reconnecting (the broker may have received some of it: a duplicate, which is harmless)."""
+        for position, message in enumerate(messages):
+            try:
+                self._radio.publish(link, message.topic, message.payload, retain=message.retain, label=message.label)
+            except LinkLostError:  # lost again: the rest waits for the next connection
+                link.unsent.extend(messages[position:])
+                return
 
     def _open(self, board: Board) -> Link:
         """Connect as firmware does: retry with backoff while the broker is unreachable (up to the drain timeout)."""
@@ -224,9 +243,11 @@ class FleetRunner:
     def _drop(self, index: int, board: Board, action: Action) -> None:
         link = self._links.pop(index, None)
         if link is None or link.closed:
+            self._keep_unsent(index, link)
             return
         self._settle(link)
         link.drop()
+        self._keep_unsent(index, link)
         topic, payload = board.will
         self._truth.record(
             topic,
@@ -246,6 +267,13 @@ class FleetRunner:
         if link is not None and not link.closed:
             self._settle(link)
             link.disconnect()
+        self._keep_unsent(index, link)
+
+    def _keep_unsent(self, index: int, link: Link | None) -> None:
+        """A board's connection is gone: what it left unacknowledged waits for the board's next connection."""
+        if link is not None and link.unsent:
+            self._unsent.setdefault(index, []).extend(link.unsent)
+            link.unsent = []
 
     def _settle(self, link: Link) -> None:
         """Wait until the broker has acknowledged what this link sent, so leaving loses nothing in flight."""

@@ -7,7 +7,8 @@ writes a publish straight to the socket and never calls back while we hold anyth
 
 Nothing is lost on the way out: paho refuses new QoS 1 publishes once about 65,535 are unacknowledged
 (`MQTT_ERR_QUEUE_SIZE`, and the message is silently not sent), so each connection keeps a bounded window of
-unacknowledged messages and every return code is checked.
+unacknowledged messages and every return code is checked. A connection that breaks keeps what the broker never
+acknowledged (`Link.unsent`) for the caller to send again on the next one, as ESP-IDF's esp-mqtt outbox does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import ssl
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
@@ -41,6 +43,16 @@ class LinkLostError(PublishError):
     """The connection broke under this publish; open a new link and publish again."""
 
 
+@dataclass(frozen=True, slots=True)
+class Unacknowledged:
+    """A QoS 1 message sent on a link and not yet acknowledged by the broker."""
+
+    label: str
+    topic: str
+    payload: bytes
+    retain: bool
+
+
 class Link:
     """One MQTT connection: a board's own (with its last will) or one shared by many simulated devices."""
 
@@ -57,7 +69,9 @@ class Link:
         self.client_id = client_id
         self.label = label
         self.window = window
-        self.pending: dict[int, str] = {}
+        self.pending: dict[int, Unacknowledged] = {}
+        self.unsent: list[Unacknowledged] = []
+        """Messages the broker never acknowledged before the connection ended, oldest first: send them again."""
         self.connected = False
         self.closed = False
         self.refused: str | None = None
@@ -106,7 +120,7 @@ class Link:
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             self._radio.errors[label] += 1
             raise PublishError(f"{self.client_id}: publish to {topic} refused: {paho.error_string(info.rc)}")
-        self.pending[info.mid] = label
+        self.pending[info.mid] = Unacknowledged(label, topic, payload, retain)
         self._radio.sent[label] += 1
         self._radio.wants_write(self)
 
@@ -133,6 +147,7 @@ class Link:
         self.closed = True
         self.connected = False
         self._radio.lost_in_flight += len(self.pending)
+        self.unsent.extend(self.pending.values())  # in publish order (dicts keep insertion order)
         self.pending.clear()
 
     # called by the radio
@@ -171,9 +186,9 @@ class Link:
             self._finish()
 
     def _on_publish(self, _c: paho.Client, _u: object, mid: int, _rc: ReasonCode, _p: Properties) -> None:
-        label = self.pending.pop(mid, None)
-        if label is not None:
-            self._radio.acknowledged[label] += 1
+        sent = self.pending.pop(mid, None)
+        if sent is not None:
+            self._radio.acknowledged[sent.label] += 1
 
 
 class Radio:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import signal
 import threading
 from collections import Counter
@@ -19,6 +20,7 @@ from simulators.radio import Radio
 from simulators.scenario import GroupSpec, Scenario
 from simulators.truth import TruthLog, read_truth
 from tests.helpers import eventually, mqtt_subscriber, village_process
+from village.services import start_mosquitto
 
 
 def scenario(village: str, *groups: GroupSpec, faults: FaultRates | None = None, seed: int = 3) -> Scenario:
@@ -169,3 +171,30 @@ def test_boards_reconnect_with_a_new_birth_after_the_broker_restarts(broker, vil
             stop.set()
             thread.join(20)
     radio.close()
+
+
+def test_messages_in_flight_when_the_broker_dies_are_sent_again_after_reconnecting(village_id, tmp_path: Path) -> None:
+    """Found by the chaos suite (issue 9): a broker restart dropped the boards' unacknowledged messages, while the
+    ground truth said they were published. Firmware (esp-mqtt's outbox) sends them again on the new connection."""
+    broker = start_mosquitto(tmp_path / "mosquitto")
+    chosen = scenario(village_id, GroupSpec(kind="water", count=2, interval_s=0.05))
+    start_ms = epoch_ms()
+    boards = build_boards(chosen, start_ms=start_ms)
+    radio = Radio(MqttEndpoint.parse(broker.url))
+    try:
+        with TruthLog(tmp_path / "truth.jsonl") as truth:
+            runner = FleetRunner(boards, radio, truth, Pacer(start_sim_ms=start_ms, speed=1.0))
+            thread = threading.Thread(target=runner.run, args=(threading.Event(), RunLimits(samples_per_board=80)))
+            thread.start()
+            eventually(lambda: sum(radio.acknowledged.values()) > 10, what="messages flowing")
+            os.kill(broker.process.pid, signal.SIGSTOP)  # frozen: what the boards send now is never acknowledged
+            eventually(lambda: radio.in_flight > 0, what="messages in flight")
+            broker.process.kill()  # and then gone, with whatever it had not read
+            broker.restart()
+            thread.join(60)
+            assert not thread.is_alive()
+        assert radio.lost_in_flight > 0  # the kill interrupted messages in flight
+        assert sum(radio.acknowledged.values()) == runner.published == len(read_truth(tmp_path / "truth.jsonl"))
+    finally:
+        radio.close()
+        broker.process.stop()
