@@ -1,0 +1,117 @@
+"""After a chaos scenario: wait until the pipeline has settled, count everything, assert nothing was lost.
+
+The assertions, for every scenario: the ledger's own arithmetic holds (what prediction says collapses is exactly
+what the simulator published twice); every point the prediction expects is in InfluxDB with its value and
+nothing else is; every rejection is in the rejected store with the predicted reasons, message by message;
+every board's last status is the predicted one; stored + rejected + collapsed = published, lost = 0.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+from tests.chaos.accounting import (
+    Entry,
+    Figures,
+    Ledger,
+    ledger,
+    match_rejections,
+    receive_time_values,
+    stored_count,
+    stored_points,
+)
+from tests.chaos.harness import Ingestor, Stack, profile, rejected_entries, write_artifact
+from tests.helpers import influx_rows
+
+
+def settle(stack: Stack, book: Ledger, ingestors: Sequence[Ingestor], *, timeout_s: float = 90) -> None:
+    """Wait until InfluxDB and the rejected store hold at least what the ledger expects and the running ingestors
+    are idle (spool empty, nothing held). After `timeout_s` it returns anyway: the counts then say what is
+    missing."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        idle = not any(
+            i.metric("village_ingest_spool_bytes") or i.metric("village_ingest_held_messages")
+            for i in ingestors
+            if i.alive()
+        )
+        if idle and stored_count(stack.influxdb.url, stack.database) >= book.expected_stored:
+            return
+        time.sleep(0.5)  # polling InfluxDB and the ingestors' metrics
+
+
+def account(
+    stack: Stack,
+    entries: Sequence[Entry],
+    *,
+    scenario: str,
+    started_s: float,
+    ingestors: Sequence[Ingestor],
+    redelivery: bool = False,
+    extra: dict[str, object] | None = None,
+) -> Figures:
+    """Count the run and assert the guarantee. `redelivery`: the scenario cut the ingestor (or the broker) off
+    mid-stream, so copies of rejections and of receive-time readings are allowed, matched and counted apart."""
+    book = ledger(entries)
+    settle(stack, book, ingestors)
+    prediction = book.prediction
+    assert not prediction.ambiguous, prediction.ambiguous
+    assert book.collapsed == book.duplicate_points, (
+        f"prediction collapses {book.collapsed} readings, the simulator published {book.duplicate_points} twice"
+    )
+    stored = stored_points(stack.influxdb.url, stack.database, prediction)
+    missing = {k: v for k, v in prediction.points.items() if stored.timed.get(k) != v}
+    assert not missing, f"{len(missing)} points missing or wrong in InfluxDB, e.g. {list(missing.items())[:5]}"
+    copies = _receive_time(book, stored.receive_time, redelivery=redelivery)
+    rejected = match_rejections(book, rejected_entries(stack))
+    assert not rejected.missing, rejected.missing[:10]
+    assert not rejected.mismatched, rejected.mismatched[:10]
+    assert not rejected.unexplained, rejected.unexplained[:10]
+    if not redelivery:
+        assert rejected.copies == 0, f"{rejected.copies} rejected messages recorded twice without a crash"
+    _check_statuses(stack, book)
+    figures = Figures(
+        scenario=scenario,
+        published=book.published,
+        stored=stored.count - copies,
+        rejected=rejected.rejections,
+        collapsed=book.collapsed,
+        seconds=time.monotonic() - started_s,
+        messages=len(book.messages),
+        extra={
+            "profile": profile().name,
+            "status messages": book.status_messages(),
+            **({"rejections re-recorded after redelivery": rejected.copied_rejections} if redelivery else {}),
+            **({"receive-time copies after redelivery": copies} if redelivery else {}),
+            **(extra or {}),
+        },
+    )
+    print(figures.line())
+    write_artifact(scenario, {**figures.__dict__, "lost": figures.lost})
+    assert figures.lost == 0, figures.line()
+    assert figures.rejected > 0 and figures.collapsed > 0, "the scenario must exercise rejections and duplicates"
+    return figures
+
+
+def _receive_time(book: Ledger, found: dict[tuple[str, str], list[float]], *, redelivery: bool) -> int:
+    """Readings stored at the receive time: each published one stored (a value published is a value found),
+    nothing invented; copies (redelivery only) are returned."""
+    expected = book.prediction.receive_time
+    counts = Counter({key: len(values) for key, values in found.items()})
+    if not redelivery:
+        assert counts == expected, f"receive-time readings: stored {dict(counts)}, predicted {dict(expected)}"
+        return 0
+    published = receive_time_values(book.messages)
+    for key, values in published.items():
+        assert not Counter(values) - Counter(found.get(key, [])), f"{key}: a reading without a clock is missing"
+    for key, values in found.items():
+        assert set(values) <= set(published.get(key, [])), f"{key}: a stored value nobody published"
+    return sum(counts.values()) - sum(expected.values())
+
+
+def _check_statuses(stack: Stack, book: Ledger) -> None:
+    rows = influx_rows(stack.influxdb.url, stack.database, 'SELECT "online", "device" FROM "status"')
+    last = {str(row["device"]): row["online"] == 1.0 for row in rows}  # rows come in time order
+    assert last == book.prediction.final_status
