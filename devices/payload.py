@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from devices import jsontext
 from devices.errors import PayloadError
 from devices.reasons import RejectReason
 
@@ -53,11 +54,11 @@ class InvalidSample:
     detail: str
 
 
-_PAYLOAD = TypeAdapter(Telemetry | list[Any])
-
-
 def decode_telemetry(payload: bytes) -> tuple[Telemetry | InvalidSample, ...]:
     """Decode a native payload: one object, or a store-and-forward array of 1 to 1,000 objects.
+
+    An object that repeats a name (`{"ph": 7.1, "ph": 8.4}`) is refused whole: a parser would keep one of the
+    values and drop the other silently (devices/jsontext.py).
 
     Raises:
         PayloadError: the payload as a whole is unusable; the reason applies to every reading in it.
@@ -65,38 +66,38 @@ def decode_telemetry(payload: bytes) -> tuple[Telemetry | InvalidSample, ...]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(RejectReason.PAYLOAD_TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
-        decoded = _PAYLOAD.validate_json(payload)
-    except ValidationError as exc:
-        raise _payload_error(exc) from exc
-    if isinstance(decoded, Telemetry):
-        return (decoded,)
-    if not decoded:
+        value = jsontext.loads(payload)
+        marks = jsontext.marked(payload, value)
+    except ValueError as exc:
+        raise PayloadError(RejectReason.MALFORMED_JSON, str(exc)[:200]) from None
+    if not isinstance(value, list):
+        return (_sample(None, value, marks),)
+    if not value:
         raise PayloadError(RejectReason.INVALID_PAYLOAD, "empty array")
-    if len(decoded) > MAX_BATCH_OBJECTS:
-        raise PayloadError(RejectReason.BATCH_TOO_LARGE, f"{len(decoded)} objects > {MAX_BATCH_OBJECTS}")
-    return tuple(_sample(index, item) for index, item in enumerate(decoded))
+    if len(value) > MAX_BATCH_OBJECTS:
+        raise PayloadError(RejectReason.BATCH_TOO_LARGE, f"{len(value)} objects > {MAX_BATCH_OBJECTS}")
+    return tuple(_sample(i, item, None if marks is None else marks[i]) for i, item in enumerate(value))
 
 
-def _sample(index: int, item: object) -> Telemetry | InvalidSample:
-    try:
-        return Telemetry.model_validate(item)
-    except ValidationError as exc:
-        return InvalidSample(index, RejectReason.INVALID_PAYLOAD, _describe(exc, skip=0))
+def _sample(index: int | None, item: object, marks: object) -> Telemetry | InvalidSample:
+    """One object; `index` None is the whole payload, whose failure is a PayloadError."""
+    repeated = jsontext.first_repeated(marks)
+    if repeated is not None:
+        failure = PayloadError(RejectReason.INVALID_PAYLOAD, f"names repeated in one object: {repeated}")
+    else:
+        try:
+            return Telemetry.model_validate(item)
+        except ValidationError as exc:
+            failure = PayloadError(RejectReason.INVALID_PAYLOAD, _describe(exc))
+    if index is None:
+        raise failure
+    return InvalidSample(index, failure.reason, failure.detail)
 
 
-def _payload_error(exc: ValidationError) -> PayloadError:
+def _describe(exc: ValidationError) -> str:
+    """Short, bounded text of the first errors."""
     errors = exc.errors(include_url=False, include_input=False)
-    if errors[0]["type"] == "json_invalid":
-        return PayloadError(RejectReason.MALFORMED_JSON, str(errors[0]["msg"])[:200])
-    return PayloadError(RejectReason.INVALID_PAYLOAD, _describe(exc, skip=1))
-
-
-def _describe(exc: ValidationError, *, skip: int) -> str:
-    """Short, bounded text of the first errors; `skip` drops the union branch name from each location."""
-    errors = exc.errors(include_url=False, include_input=False)
-    if skip:  # The union reports both branches; an object that failed is explained by the object branch.
-        errors = [e for e in errors if e["loc"][:1] == ("Telemetry",)] or errors
-    parts = [f"{'.'.join(str(p) for p in e['loc'][skip:]) or 'payload'}: {e['msg']}" for e in errors[:3]]
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in errors[:3]]
     return "; ".join(parts)[:300]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from devices import jsontext
 from devices.errors import PayloadError
 from devices.payload import MAX_PAYLOAD_BYTES
 from devices.quantities import QUANTITIES
@@ -61,7 +62,7 @@ def decode_senml(payload: bytes, *, received_ms: int) -> tuple[SenmlReading | In
     Raises:
         PayloadError: the pack as a whole is unusable (not JSON, not an array, version too new, a `_` field).
     """
-    records = _records(payload)
+    records, marks = _records(payload)
     resolved: list[SenmlReading | InvalidRecord] = []
     base: dict[str, Any] = {}
     version = None
@@ -69,18 +70,25 @@ def decode_senml(payload: bytes, *, received_ms: int) -> tuple[SenmlReading | In
         if not isinstance(record, dict):
             resolved.append(InvalidRecord(index, RejectReason.INVALID_SENML, "a record must be a JSON object"))
             continue
+        repeated = jsontext.first_repeated(None if marks is None else marks[index])
+        if repeated is not None:  # a parser would keep one value and drop the other silently
+            detail = f"names repeated in one record: {repeated}"
+            resolved.append(InvalidRecord(index, RejectReason.INVALID_SENML, detail))
+            continue
         version = _check_version(record, version)
         base.update({key: record[key] for key in _BASE_FIELDS if key in record})
         resolved.append(_resolve(index, record, base, received_ms))
     return tuple(resolved)
 
 
-def _records(payload: bytes) -> list[Any]:
+def _records(payload: bytes) -> tuple[list[Any], Any]:
+    """The records, and `jsontext.marked` of the pack (None when no record repeats a name)."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(RejectReason.PAYLOAD_TOO_LARGE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
-        records = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
+        records = jsontext.loads(payload, allow_nan=False)
+        marks = jsontext.marked(payload, records)
+    except ValueError as exc:
         raise PayloadError(RejectReason.MALFORMED_JSON, str(exc)[:200]) from None
     if not isinstance(records, list) or not records:
         raise PayloadError(RejectReason.INVALID_SENML, "a SenML pack is a non-empty JSON array of records")
@@ -91,7 +99,7 @@ def _records(payload: bytes) -> list[Any]:
             must_understand = sorted(k for k in record if isinstance(k, str) and k.endswith("_"))
             if must_understand:
                 raise PayloadError(RejectReason.INVALID_SENML, f"unsupported must-understand fields {must_understand}")
-    return records
+    return records, marks
 
 
 def _check_version(record: dict[str, Any], version: object) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from devices import jsontext
 from devices.errors import PayloadError
 from devices.reasons import RejectReason
 
@@ -21,9 +22,13 @@ def decode_status(payload: bytes) -> bool:
     text = payload.strip()
     if text[:1] == b"{":
         try:
-            state = orjson.loads(text).get("state")
-        except (orjson.JSONDecodeError, AttributeError):
+            found = orjson.loads(text)
+            repeated = jsontext.first_repeated(jsontext.marked(text, found))
+            state = found.get("state")
+        except (ValueError, AttributeError):
             raise PayloadError(RejectReason.INVALID_PAYLOAD, "status JSON must be an object") from None
+        if repeated is not None:
+            raise PayloadError(RejectReason.INVALID_PAYLOAD, f"names repeated in the status object: {repeated}")
     else:
         state = text.decode("utf-8", errors="replace")
     if isinstance(state, str) and state.strip().lower() in _STATES:

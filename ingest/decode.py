@@ -113,20 +113,22 @@ class Decoder:
                 continue
             telemetry += 1
             payload = message.payload
+            obj: Any
             try:
                 obj = loads(payload) if len(payload) <= max_bytes else None
             except json_error:
                 obj = None
             readings = obj.get("readings") if type(obj) is dict else None
-            if type(readings) is not dict or not readings:
+            # More quotes than names means a repeated name, a string value or an escaped quote: the slow path sees.
+            if type(readings) is not dict or not readings or payload.count(b'"') != 2 * (len(obj) + len(readings)):
                 _decode_slowly(out, message, index, series)
                 continue
-            ts = obj.get("ts")  # type: ignore[union-attr]
+            ts = obj.get("ts")
             if type(ts) is not int or not credible_from <= ts <= message.received_ms + max_future:
                 ts, flagged = _receive_time_unless_credible(out, ts, series, message.received_ms, back=0)
                 if flagged:
                     builder.clock_flagged.append(len(builder.ts_ms))
-            bat, rssi = obj.get("bat"), obj.get("rssi")  # type: ignore[union-attr]
+            bat, rssi = obj.get("bat"), obj.get("rssi")
             if bat is not None or rssi is not None:
                 readings = _with_health(readings, bat, rssi)
                 add_raw(None)
@@ -138,7 +140,7 @@ class Decoder:
             add_count(len(readings))
             add_keys(readings)
             add_values(readings.values())
-            seq = obj.get("seq")  # type: ignore[union-attr]
+            seq = obj.get("seq")
             if type(seq) is int and 0 <= seq <= max_seq:
                 if message.dup:
                     out.seq_redelivered.add(len(out.seq_values))

@@ -221,3 +221,12 @@ def test_seq_gaps_become_link_points_at_the_receive_time() -> None:
     )
     assert f"link,device=d1,village=v1 seq=4.0,lost=2.0,duplicated=0.0,reboot=0.0 {NOW_MS + 1100}" in batch.lines
     assert batch.link.lost == 2
+
+
+def test_a_reading_sent_twice_in_one_object_is_refused_not_silently_halved() -> None:
+    """Issue 9 (hostile corpus): the fast path and the contract's decoder kept the last of two values."""
+    fast = message(b'{"ts": %d, "readings": {"ph": 7.1, "ph": 8.4}}' % NOW_MS)
+    escaped = message(b'{"ts": %d, "readings": {"ph": 7.1, "p\\u0068": 8.4}}' % NOW_MS, topic="village/v1/d2/telemetry")
+    batch = prepare(fast, escaped)
+    assert reasons(batch) == [(0, None, RejectReason.INVALID_PAYLOAD), (1, None, RejectReason.INVALID_PAYLOAD)]
+    assert batch.lines == []
