@@ -130,6 +130,9 @@ class Decoder:
                     builder.clock_flagged.append(len(builder.ts_ms))
             bat, rssi = obj.get("bat"), obj.get("rssi")
             if bat is not None or rssi is not None:
+                if "bat" in readings or "rssi" in readings:  # two values for one reading: the slow path tells
+                    _decode_slowly(out, message, index, series)
+                    continue
                 readings = _with_health(readings, bat, rssi)
                 add_raw(None)
             else:
@@ -221,14 +224,21 @@ def _decode_slowly(out: Decoded, message: InboundMessage, index: int, series: in
         ts, clock_flagged = _receive_time_unless_credible(
             out, item.ts, series, message.received_ms, back=len(decoded) - 1 - position
         )
-        out.builder.add(
-            message=index,
-            series=series,
-            ts_ms=ts,
-            clock_flagged=clock_flagged,
-            readings=_with_health(dict(item.readings), item.bat, item.rssi),
-            position=position if is_array else NO_POSITION,
-        )
+        readings = dict(item.readings)
+        health = item.health()
+        # `bat` or `rssi` both in `readings` and beside it: one reading sent twice. The second goes in a sample of
+        # its own at the same time, so the duplicate check collapses it (same value) or refuses it, never drops it.
+        again = {name: value for name, value in health.items() if name in readings}
+        readings.update((name, value) for name, value in health.items() if name not in again)
+        for values in (readings, again) if again else (readings,):
+            out.builder.add(
+                message=index,
+                series=series,
+                ts_ms=ts,
+                clock_flagged=clock_flagged,
+                readings=values,
+                position=position if is_array else NO_POSITION,
+            )
         seq = item.sequence()
         if seq is not None:
             if message.dup:

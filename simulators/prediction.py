@@ -153,9 +153,8 @@ def _telemetry(prediction: Prediction, message: _Message, payload: bytes, receiv
             prediction.rejections.append(message.rejected(item.reason, position=item.index))
             continue
         ts_ms = _credible(prediction, parse_device_ts(item.ts), received_ms, device)
-        readings = {**item.readings, **item.health()}
         where = position if is_array else None
-        for quantity, raw in readings.items():
+        for quantity, raw in [*item.readings.items(), *item.health().items()]:  # bat/rssi may come twice
             reason = _reading_reason(quantity, raw)
             if reason is not None:
                 prediction.rejections.append(message.rejected(reason, quantity, where))

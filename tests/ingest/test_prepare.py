@@ -230,3 +230,18 @@ def test_a_reading_sent_twice_in_one_object_is_refused_not_silently_halved() -> 
     batch = prepare(fast, escaped)
     assert reasons(batch) == [(0, None, RejectReason.INVALID_PAYLOAD), (1, None, RejectReason.INVALID_PAYLOAD)]
     assert batch.lines == []
+
+
+def test_battery_sent_in_readings_and_beside_them_is_one_reading_twice() -> None:
+    """Issue 9 (hostile corpus): `bat` beside `readings` silently replaced the `bat` inside them."""
+    same = message({"ts": NOW_MS, "bat": 3.9, "readings": {"ph": 7.1, "bat": 3.9}})
+    other = message({"ts": NOW_MS, "bat": 4.0, "readings": {"ph": 7.1, "bat": 3.9}}, topic="village/v1/d2/telemetry")
+    batch = prepare(same, other)
+    assert reasons(batch) == [(1, "bat", RejectReason.DUPLICATE_CONFLICT)]
+    assert batch.collapsed == 1
+    assert sorted(batch.lines) == sorted([
+        f"device,device=d1,village=v1 bat=3.9 {NOW_MS}",
+        f"device,device=d2,village=v1 bat=3.9 {NOW_MS}",
+        f"water,device=d1,village=v1 ph=7.1 {NOW_MS}",
+        f"water,device=d2,village=v1 ph=7.1 {NOW_MS}",
+    ])  # fmt: skip

@@ -131,3 +131,11 @@ def test_buffered_senml_uploads_are_one_valid_pack_with_every_samples_time() -> 
     times = sorted({ts for (_, _, ts) in prediction.points})
     assert len(times) == 10 and all(b - a == 600_000 for a, b in itertools.pairwise(times))
     assert len(prediction.points) == 10 * 8 and not prediction.rejections
+
+
+def test_a_battery_reading_sent_twice_collapses_or_is_ambiguous_never_merged_away() -> None:
+    ts = NOW_MS - 60_000
+    same = predict([entry(orjson.dumps({"ts": ts, "bat": 3.9, "readings": {"ph": 7.0, "bat": 3.9}}))])
+    assert same.points == {("d1", "ph", ts): 7.0, ("d1", "bat", ts): 3.9} and not same.ambiguous
+    other = predict([entry(orjson.dumps({"ts": ts, "bat": 4.0, "readings": {"ph": 7.0, "bat": 3.9}}))])
+    assert other.ambiguous  # the ingestor keeps the first (3.9) and refuses the second as duplicate_conflict
