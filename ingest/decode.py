@@ -37,10 +37,13 @@ _Route = tuple[int, str, Standing]
 
 @dataclass
 class ReceiveTimes:
-    """Receive-time stand-ins for samples without a credible clock, unique per device within a batch.
+    """Receive-time stand-ins for samples without a credible clock, unique per device.
 
     A buffered array without clocks would otherwise put every sample on the same millisecond and overwrite
-    itself in InfluxDB; samples keep their order, one millisecond apart, ending at the receive time.
+    itself in InfluxDB; samples keep their order, one millisecond apart, ending at the receive time. The native
+    stand-ins of a device only ever increase, across batches too: a board that flushes its buffer as several
+    arrays back to back would otherwise give the second array the milliseconds of the first (when a batch ends
+    between them) and overwrite it. SenML relative times keep their spacing and are unique within a batch.
     """
 
     _last: dict[int, int] = field(default_factory=dict)
@@ -68,6 +71,9 @@ class Decoded:
     """Unregistered device (series) → index of its last message in the batch."""
     channels: dict[str, int] = field(default_factory=dict)
     times: ReceiveTimes = field(default_factory=ReceiveTimes)
+    """Stand-ins for SenML times (this batch)."""
+    native_times: ReceiveTimes = field(default_factory=ReceiveTimes)
+    """Stand-ins for native samples without a clock (the decoder's, kept across batches)."""
 
 
 class Decoder:
@@ -79,6 +85,7 @@ class Decoder:
         self._registry_generation = -1
         self._statuses = statuses
         self._routes: dict[str, _Route | Rejection] = {}
+        self._native_times = ReceiveTimes()
 
     def decode(self, messages: Sequence[InboundMessage]) -> Decoded:  # noqa: PLR0912, PLR0915 - the hot loop, inlined
         """Decode every message; message `i` of the batch is `i` in samples and rejections.
@@ -89,7 +96,7 @@ class Decoder:
         if self._registry is not None and self._registry.generation != self._registry_generation:
             self._routes.clear()  # routes carry the registry's verdict
             self._registry_generation = self._registry.generation
-        out = Decoded()
+        out = Decoded(native_times=self._native_times)
         builder = out.builder
         # Names bound once: this loop runs for every message, and local lookups are the cheap ones in CPython.
         get_route, loads, json_error = self._routes.get, orjson.loads, orjson.JSONDecodeError
@@ -207,7 +214,7 @@ def _receive_time_unless_credible(
     device_ms = parse_device_ts(raw_ts)
     if device_ms is not None and is_credible(device_ms, now_ms=received_ms):
         return device_ms, False
-    return out.times.assign(series, received_ms, back=back), True
+    return out.native_times.assign(series, received_ms, back=back), True
 
 
 def _decode_slowly(out: Decoded, message: InboundMessage, index: int, series: int) -> None:

@@ -245,3 +245,19 @@ def test_battery_sent_in_readings_and_beside_them_is_one_reading_twice() -> None
         f"water,device=d1,village=v1 ph=7.1 {NOW_MS}",
         f"water,device=d2,village=v1 ph=7.1 {NOW_MS}",
     ])  # fmt: skip
+
+
+def test_clockless_arrays_flushed_back_to_back_never_share_a_millisecond_across_batches() -> None:
+    """Issue 9: a board without a clock flushing its buffer as two arrays, with a batch boundary between them, had
+    98 of the first array's 100 stand-in times given again to the second: InfluxDB kept only the second values."""
+    preparer = BatchPreparer()
+
+    def upload(first: int, received_ms: int) -> set[int]:
+        array = [{"readings": {"ph": round(6 + (first + i) / 1000, 3)}} for i in range(100)]
+        batch = preparer.prepare([message(array, received_ms=received_ms)])
+        return {int(line.rsplit(" ", 1)[1]) for line in batch.lines if line.startswith("water")}
+
+    first, second = upload(0, NOW_MS), upload(100, NOW_MS + 2)
+    assert len(first) == len(second) == 100
+    assert not first & second
+    assert max(first) < min(second)  # still in the order the board took them
