@@ -56,6 +56,26 @@ class SensorHistory:
         self._run[k[newer]] = runs[newer]
         return spike, stuck
 
+    def conflicts(
+        self,
+        series: npt.NDArray[np.integer],
+        quantity: npt.NDArray[np.integer],
+        ts_ms: npt.NDArray[np.int64],
+        value: npt.NDArray[np.float64],
+    ) -> validate.Mask:
+        """Readings at the very time of their sensor's last accepted reading but with another value.
+
+        Writing one would overwrite that stored point: a device clock stuck on one time, or a garbled resend.
+        """
+        clash = np.zeros(len(value), dtype=np.bool_)
+        if not len(value) or not len(self._value):
+            return clash
+        key = series.astype(np.int64) * _QUANTITIES + quantity
+        seen = key < len(self._value)
+        k = key[seen]
+        clash[seen] = (self._ts_ms[k] == ts_ms[seen]) & (self._value[k] != value[seen])
+        return clash
+
     def _grow(self, size: int) -> None:
         if size <= len(self._value):
             return

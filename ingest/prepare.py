@@ -78,7 +78,7 @@ class BatchPreparer:
         """Lines and rejections for every message of the batch."""
         decoded = self._decoder.decode(messages)
         columns = decoded.builder.columns()
-        reason, collapsed = _reasons(columns)
+        reason, collapsed = _reasons(columns, self._history)
         rows = np.flatnonzero((reason == _OK) & ~collapsed)
         bits = self._flags(columns, rows)
         points = self._encoder.readings(columns, rows)
@@ -151,8 +151,14 @@ class BatchPreparer:
         return bits
 
 
-def _reasons(columns: ReadingColumns) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
-    """Per row: the index of its RejectReason (or _OK), and whether it repeats an identical earlier row."""
+def _reasons(
+    columns: ReadingColumns, history: SensorHistory | None
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
+    """Per row: the index of its RejectReason (or _OK), and whether it repeats an identical earlier row.
+
+    Two values for one point (device, quantity, time) are a conflict within the batch, and also against the
+    sensor's last accepted reading from an earlier batch: written, the second would silently replace the first.
+    """
     reason = np.full(len(columns), _OK, dtype=np.int8)
 
     def refuse(mask: npt.NDArray[np.bool_], code: RejectReason) -> None:
@@ -175,6 +181,13 @@ def _reasons(columns: ReadingColumns) -> tuple[npt.NDArray[np.int8], npt.NDArray
     conflict_rows = np.zeros(len(columns), dtype=np.bool_)
     conflict_rows[live[conflicting]] = True
     refuse(conflict_rows, RejectReason.DUPLICATE_CONFLICT)
+    if history is not None:
+        rows = np.flatnonzero((reason == _OK) & ~collapsed)
+        sample = columns.sample[rows]
+        clash = history.conflicts(columns.sample_series[sample], quantity[rows], columns.sample_ts[sample], value[rows])
+        earlier = np.zeros(len(columns), dtype=np.bool_)
+        earlier[rows[clash]] = True
+        refuse(earlier, RejectReason.DUPLICATE_CONFLICT)
     return reason, collapsed
 
 

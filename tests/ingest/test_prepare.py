@@ -261,3 +261,15 @@ def test_clockless_arrays_flushed_back_to_back_never_share_a_millisecond_across_
     assert len(first) == len(second) == 100
     assert not first & second
     assert max(first) < min(second)  # still in the order the board took them
+
+
+def test_a_stuck_device_clock_is_refused_against_the_last_reading_not_silently_overwritten() -> None:
+    """Issue 9 ("when clocks are wrong"): firmware that sends the same `ts` every time had each new value replace the
+    stored one in InfluxDB, one batch after the other, and only the last survived. Within a batch the second value
+    was already refused (duplicate_conflict); now also against the sensor's last accepted reading."""
+    preparer = BatchPreparer()
+    stuck = [preparer.prepare([message({"ts": NOW_MS - 5000, "readings": {"ph": 7.0 + i / 10}})]) for i in range(3)]
+    again = preparer.prepare([message({"ts": NOW_MS - 5000, "readings": {"ph": 7.0}})])  # a resend: same value
+    assert stuck[0].lines == [f"water,device=d1,village=v1 ph=7.0 {NOW_MS - 5000}"]
+    assert [reasons(b) for b in stuck[1:]] == [[(0, "ph", RejectReason.DUPLICATE_CONFLICT)]] * 2
+    assert (reasons(again), again.lines) == ([], stuck[0].lines)
