@@ -1,7 +1,8 @@
 """JSON text from devices, parsed the same way on every path, and objects that repeat a name found.
 
 Parsing: orjson first (what the ingestor's fast path uses, nesting up to 1,024), then, for what orjson refuses but
-firmware JSON writers emit (the tokens NaN and ±Infinity, integers beyond 64 bits), pydantic's parser.
+firmware JSON writers emit (integers beyond 64 bits, numbers beyond the double range, and for native payloads the
+tokens NaN and ±Infinity), pydantic's parser.
 
 Repeated names: RFC 8259 §4 says that when the names within an object are not unique, "the behavior of software
 that receives such an object is unpredictable". Both parsers keep the last value and drop the others without a
@@ -22,7 +23,7 @@ import pydantic_core
 
 
 def loads(payload: bytes, *, allow_nan: bool = True) -> Any:  # noqa: ANN401 - any JSON value
-    """Parse JSON text (UTF-8).
+    """Parse JSON text (UTF-8); `allow_nan` accepts the tokens NaN, Infinity and -Infinity.
 
     Raises:
         ValueError: not JSON (orjson.JSONDecodeError or pydantic's parser's error, both ValueError).
@@ -30,9 +31,7 @@ def loads(payload: bytes, *, allow_nan: bool = True) -> Any:  # noqa: ANN401 - a
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError:
-        if not allow_nan:
-            raise
-        return pydantic_core.from_json(payload, allow_inf_nan=True)
+        return pydantic_core.from_json(payload, allow_inf_nan=allow_nan)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,8 +74,16 @@ def test_nesting_beyond_the_second_parsers_limit_decodes_alone_and_in_an_array_a
 def test_nan_infinity_and_huge_integers_still_parse() -> None:
     value = jsontext.loads(b'{"a": NaN, "b": -Infinity, "c": 123456789012345678901234567890}')
     assert value["c"] == 123456789012345678901234567890 and value["b"] == float("-inf")
-    with pytest.raises(ValueError, match="unexpected character"):
+    with pytest.raises(ValueError, match="expected value"):
         jsontext.loads(b'{"a": NaN}', allow_nan=False)
+    assert jsontext.loads(b"[18446744073709551616, 1e999]", allow_nan=False) == [2**64, float("inf")]
+
+
+def test_a_senml_value_beyond_64_bits_or_the_double_range_rejects_only_its_record() -> None:
+    records = decode_senml(b'[{"n": "ec", "v": 18446744073709551616}, {"n": "ph", "v": 1e999}, {"n": "do", "v": 6}]',
+                           received_ms=NOW_MS)  # fmt: skip
+    assert [type(r).__name__ for r in records] == ["SenmlReading"] * 3  # values are judged per reading later
+    assert records[0].value > 1e19 and records[1].value == float("inf")  # hard_limit and non_finite, each alone
 
 
 def test_the_cheap_check_counts_names_and_strings() -> None:
