@@ -110,7 +110,8 @@ def push_command(registry_path: Path, influx_url: str | None) -> None:
     settings = DashboardSettings()
     to_send = plan(_build(registry_path), settings, influx_url=influx_url)
     try:
-        for line in push(connect(settings), to_send):
-            click.echo(f"pushed {line}")
+        with connect(settings) as api:
+            for line in push(api, to_send):
+                click.echo(f"pushed {line}")
     except DashboardsError as exc:
         raise click.ClickException(str(exc)) from exc

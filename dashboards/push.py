@@ -1,17 +1,17 @@
 """`village dashboards push`: upload data sources, folder, dashboards and the rule group to a running Grafana.
 
 For installs that do not mount the provisioning files. Objects keep the same uids as the provisioned ones, so
-pushing twice updates in place. grafana-client does the HTTP; its errors are translated once, here.
+pushing twice updates in place. Five endpoints of Grafana's HTTP API, called with httpx; errors are translated
+once, here. (grafana-client was tried first and dropped: its dependency urllib3-future replaces the `urllib3`
+package in the environment it is installed into, which breaks `requests` for every other tool there.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from grafana_client.api import GrafanaApi
-from grafana_client.client import GrafanaClientError, GrafanaException
+import httpx
 
 from dashboards.alerts import FOLDER_UID, GROUP, GROUP_INTERVAL_S
 from dashboards.boards.common import FOLDER
@@ -50,55 +50,69 @@ def plan(build: Build, settings: DashboardSettings, *, influx_url: str | None = 
     return PushPlan([influx, stations_datasource()], {"uid": FOLDER_UID, "title": FOLDER}, dashboards, group)
 
 
-def connect(settings: DashboardSettings) -> GrafanaApi:
-    """A client for VILLAGE_GRAFANA_URL with the token, or user and password."""
+def connect(settings: DashboardSettings, *, timeout_s: float = 30.0) -> httpx.Client:
+    """A client for VILLAGE_GRAFANA_URL with the token, or user and password.
+
+    Raises:
+        PushError: no credentials are configured.
+    """
+    headers = {"Accept": "application/json"}
+    auth: tuple[str, str] | None = None
     if settings.grafana_token is not None:
-        credential: Any = settings.grafana_token.get_secret_value()
+        headers["Authorization"] = f"Bearer {settings.grafana_token.get_secret_value()}"
     elif settings.grafana_user:
         password = settings.grafana_password.get_secret_value() if settings.grafana_password else ""
-        credential = (settings.grafana_user, password)
+        auth = (settings.grafana_user, password)
     else:
         raise PushError("set VILLAGE_GRAFANA_TOKEN (or VILLAGE_GRAFANA_USER and VILLAGE_GRAFANA_PASSWORD)")
-    api: GrafanaApi = GrafanaApi.from_url(settings.grafana_url, credential=credential)
-    return api
+    return httpx.Client(base_url=settings.grafana_url.rstrip("/"), headers=headers, auth=auth, timeout=timeout_s)
 
 
-def push(api: GrafanaApi, to_send: PushPlan) -> list[str]:
+def push(api: httpx.Client, to_send: PushPlan) -> list[str]:
     """Create or update everything; returns one line per object for the operator.
 
     Raises:
-        PushError: Grafana refused an object; nothing after it was sent.
+        PushError: Grafana refused an object or could not be reached; nothing after it was sent.
     """
     done: list[str] = []
     try:
         done.extend(_upsert_datasource(api, source) for source in to_send.datasources)
-        if not _exists(lambda: api.folder.get_folder(FOLDER_UID)):  # type: ignore[no-untyped-call]
-            api.folder.create_folder(FOLDER, uid=FOLDER_UID)  # type: ignore[no-untyped-call]
+        if not _exists(api, f"/api/folders/{FOLDER_UID}"):
+            _send(api, "POST", "/api/folders", {"uid": FOLDER_UID, "title": FOLDER})
         done.append(f"folder {FOLDER}")
         for dashboard in to_send.dashboards:
-            api.dashboard.update_dashboard(dashboard)  # type: ignore[no-untyped-call]
+            _send(api, "POST", "/api/dashboards/db", dashboard)
             done.append(f"dashboard {dashboard['dashboard']['title']}")
-        api.alertingprovisioning.update_rule_group(FOLDER_UID, GROUP, to_send.rule_group)  # type: ignore[no-untyped-call]
+        _send(api, "PUT", f"/api/v1/provisioning/folder/{FOLDER_UID}/rule-groups/{GROUP}", to_send.rule_group)
         done.append(f"alert rules {GROUP} ({len(to_send.rule_group['rules'])})")
-    except GrafanaException as exc:
+    except (httpx.HTTPError, _Refused) as exc:
         raise PushError(f"Grafana refused the upload after {len(done)} objects: {exc}") from exc
     return done
 
 
-def _upsert_datasource(api: GrafanaApi, source: dict[str, Any]) -> str:
+class _Refused(Exception):  # noqa: N818 - internal, translated to PushError in push()
+    pass
+
+
+def _send(api: httpx.Client, method: str, path: str, body: dict[str, Any]) -> None:
+    response = api.request(method, path, json=body)
+    if response.status_code >= 300:
+        raise _Refused(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
+
+
+def _upsert_datasource(api: httpx.Client, source: dict[str, Any]) -> str:
     uid = source["uid"]
-    if _exists(lambda: api.datasource.get_datasource_by_uid(uid)):  # type: ignore[no-untyped-call]
-        api.datasource.update_datasource_by_uid(uid, source)  # type: ignore[no-untyped-call]
+    if _exists(api, f"/api/datasources/uid/{uid}"):
+        _send(api, "PUT", f"/api/datasources/uid/{uid}", source)
     else:
-        api.datasource.create_datasource(source)  # type: ignore[no-untyped-call]
+        _send(api, "POST", "/api/datasources", source)
     return f"data source {source['name']}"
 
 
-def _exists(get: Callable[[], object]) -> bool:
-    try:
-        get()
-    except GrafanaClientError as exc:
-        if exc.status_code == NOT_FOUND:
-            return False
-        raise
+def _exists(api: httpx.Client, path: str) -> bool:
+    response = api.get(path)
+    if response.status_code == NOT_FOUND:
+        return False
+    if response.status_code >= 300:
+        raise _Refused(f"GET {path} answered {response.status_code}: {response.text[:300]}")
     return True

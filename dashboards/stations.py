@@ -18,8 +18,8 @@ from dashboards.datasources import STATIONS
 from devices.registry import Registry, parse_registry
 
 DEFAULT_REGISTRY = Path(__file__).with_name("stations.toml")
-"""The registry the committed files are built from: the demo fleet `village up` simulates (3 communes, 2 boards
-of each kind, seed 1); a test keeps it equal to what the simulator generates."""
+"""The registry the committed files are built from: the `demo` scenario `village up` simulates (4 communes,
+60 boards); a test keeps it equal to what the simulator generates."""
 
 COLUMNS = ("device", "name", "village", "village_name", "kind", "lat", "lon")
 """Columns of the station table; `lat` and `lon` are what the geomap's coords mode reads."""

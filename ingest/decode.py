@@ -67,6 +67,7 @@ class Decoded:
     statuses: list[tuple[int, bool, int, int]] = field(default_factory=list)
     """(series, online, receive time, message index) of status changes to store."""
     statuses_repeated: int = 0
+    statuses_cleared: int = 0
     unregistered: dict[int, int] = field(default_factory=dict)
     """Unregistered device (series) → index of its last message in the batch."""
     channels: dict[str, int] = field(default_factory=dict)
@@ -190,6 +191,9 @@ class Decoder:
             out.rejections.append(Rejection(index, RejectReason.INVALID_TOPIC, detail))
 
     def _status(self, out: Decoded, message: InboundMessage, index: int, series: int) -> None:
+        if not message.payload:  # how MQTT deletes a retained message: the broker relays it, it is not a state
+            out.statuses_cleared += 1
+            return
         try:
             online = decode_status(message.payload)
         except PayloadError as exc:

@@ -122,6 +122,9 @@ class IngestMetrics:
         self.status_repeats = Counter(
             f"{PREFIX}_status_retained_repeats", "Retained statuses already stored", registry=r
         )
+        self.status_clears = Counter(
+            f"{PREFIX}_status_retained_clears", "Empty status messages: a retained status was deleted", registry=r
+        )
         self.unregistered = Counter(
             f"{PREFIX}_readings_unregistered", "Stored readings of unregistered devices", registry=r
         )

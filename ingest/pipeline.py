@@ -182,6 +182,7 @@ class IngestLoop:
         m.batch.observe(len(batch))
         m.statuses.inc(prepared.statuses)
         m.status_repeats.inc(prepared.statuses_repeated)
+        m.status_clears.inc(prepared.statuses_cleared)
         m.unregistered.inc(prepared.unregistered)
         m.count_labelled(
             m.link,

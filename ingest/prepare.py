@@ -48,6 +48,7 @@ class PreparedBatch:
     link: LinkReport = field(default_factory=LinkReport)
     statuses: int = 0
     statuses_repeated: int = 0
+    statuses_cleared: int = 0
     unregistered: int = 0
     """Stored readings of devices the registry does not know (policy accept)."""
     channels: dict[str, int] = field(default_factory=dict)
@@ -102,6 +103,7 @@ class BatchPreparer:
             link=link,
             statuses=len(decoded.statuses),
             statuses_repeated=decoded.statuses_repeated,
+            statuses_cleared=decoded.statuses_cleared,
             unregistered=_unregistered_count(columns, rows, decoded.unregistered),
             channels=decoded.channels,
         )

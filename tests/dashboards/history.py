@@ -1,85 +1,126 @@
-"""A month of fleet history sent the real way: simulator boards → mosquitto → real ingestor → InfluxDB.
+"""A month of fleet history the real way: `village simulate --backfill` → mosquitto → real ingestor → InfluxDB.
 
-Stands in for `village simulate --backfill 30d` (issue 4, not in main yet): the same `Board.sample` and codec,
-past device timestamps, uploaded as store-and-forward arrays (what a board does after buffering offline). Also
-publishes what the ingest engine turns into `status`, `link` and `rejects`: retained status messages, `seq`
-counters with a gap, and a few readings that must be refused.
+The fleet is the `demo` scenario, the one `village up` runs and `dashboards/stations.toml` maps. After the
+backfill, a short accelerated live run lets the boards connect as firmware does (retained `online`, `offline`
+before deep sleep, last wills), which is what the ingest engine turns into `status`; seq gaps from the
+scenario's dropouts become `link`. What must be stored is computed from the simulator's ground-truth logs by
+`simulators.prediction`, independently of InfluxDB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import bisect
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
-from simulators.publisher import Publisher
 
-from devices.payload import Telemetry, encode_telemetry
 from devices.registry import Registry
-from devices.status import encode_status
-from devices.topics import Channel
-from simulators.board import Board
-from simulators.fleet import boards_for
+from devices.topics import Channel, Topic
+from simulators.prediction import Prediction, predict
+from simulators.truth import read_truth
+from tests.helpers import eventually, mqtt_publisher, publish_all, village_process
 
-DAY_MS = 86_400_000
-STEP_MS = 15 * 60_000
-ARRAY = 480
-"""Samples per store-and-forward upload (≈ 5 days of one board; well under 1,000 objects and 256 KiB)."""
+SCENARIO = "demo"
+HISTORY = "30d"
+BACKFILL_INTERVAL_S = 900
+"""One sample per board every 15 minutes keeps CI short while every panel still has a month of data."""
+LIVE = ("--start", "-20m", "--speed", "60", "--duration", "25s")
+"""Twenty simulated minutes in twenty seconds, then five real ones: deep-sleep boards wake, upload and sleep."""
 
 
 @dataclass
 class SentHistory:
-    """What was published, per device: (ts_ms, readings incl. bat/rssi), to compute expectations independently."""
+    """What the ground truth says InfluxDB must hold, per device and quantity, sorted by time."""
 
-    samples: dict[str, list[tuple[int, dict[str, float]]]] = field(default_factory=dict)
-    offline: set[str] = field(default_factory=set)
+    series: dict[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)
+    receive_time_devices: set[str] = field(default_factory=set)
+    """Boards without a credible clock: their readings are stored at the receive time, unknown in advance."""
     rejected: int = 0
+    prediction: Prediction | None = None
 
-    def count(self) -> int:
-        """Samples sent over all devices."""
-        return sum(len(v) for v in self.samples.values())
-
-
-def _uploads(board: Board, start_ms: int, end_ms: int, sent: SentHistory) -> Iterator[bytes]:
-    batch: list[Telemetry] = []
-    ts = start_ms
-    while ts <= end_ms:
-        sample = board.sample(ts)
-        if board.device.id.endswith("-01") and len(batch) == 7:
-            board.seq += 3  # three messages lost on the way: the ingest engine counts the gap in `link`
-        batch.append(sample)
-        readings = {**sample.readings, "bat": float(sample.bat), "rssi": float(sample.rssi)}
-        sent.samples.setdefault(board.device.id, []).append((sample.ts if isinstance(sample.ts, int) else ts, readings))
-        if len(batch) == ARRAY:
-            yield encode_telemetry(batch)
-            batch = []
-        ts += STEP_MS
-    if batch:
-        yield encode_telemetry(batch)
+    def values(self, device: str, quantity: str, start_ms: int, end_ms: int) -> list[float]:
+        """Values of one device and quantity with start_ms ≤ time ≤ end_ms, in time order."""
+        points = self.series.get(device, {}).get(quantity, [])
+        times = [ts for ts, _ in points]
+        return [v for _, v in points[bisect.bisect_left(times, start_ms) : bisect.bisect_right(times, end_ms)]]
 
 
-def publish_history(publisher: Publisher, registry: Registry, *, now_ms: int, days: int, seed: int) -> SentHistory:
-    """Publish `days` of history ending at `now_ms` for every board of `registry`, plus status and bad readings."""
-    sent = SentHistory()
-    boards = boards_for(registry, seed=seed)
-    for index, board in enumerate(boards):
-        start = now_ms - days * DAY_MS + (index * STEP_MS) // len(boards)
-        for payload in _uploads(board, start, now_ms, sent):
-            publisher.publish(str(board.telemetry_topic), payload)
-        online = index % 7 != 3  # a few boards whose last will said offline
-        if not online:
-            sent.offline.add(board.device.id)
-        publisher.publish(str(board.telemetry_topic.with_channel(Channel.STATUS)), encode_status(online), retain=True)
-    bad = boards[0]
-    for value in (5000.0, -3.0):  # beyond the hard limits of turbidity / pm25: refused with reason hard_limit
-        quantity = "pm25" if bad.device.kind == "air" else "turbidity"
-        payload = orjson.dumps({"ts": now_ms - 60_000, "readings": {quantity: value, "radiation": 1.0}})
-        publisher.publish(str(bad.telemetry_topic), payload)
-        sent.rejected += 2
-    return sent
+def history_from(
+    truth_files: list[Path], *, rejected: int, extra: dict[str, dict[str, list[tuple[int, float]]]]
+) -> SentHistory:
+    """Expected stored points from the simulator's ground-truth logs (telemetry, SenML and status) and `extra`."""
+    entries = [entry for path in truth_files for entry in read_truth(path)]
+    prediction = predict(entries)
+    series: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
+    for (device, quantity, ts_ms), value in prediction.points.items():
+        series[device][quantity].append((ts_ms, value))
+    for device, readings in extra.items():
+        for quantity, points in readings.items():
+            series[device][quantity].extend(points)
+    for quantities in series.values():
+        for points in quantities.values():
+            points.sort()
+    receive_time = {device for device, _ in prediction.receive_time}
+    return SentHistory(
+        {d: dict(q) for d, q in series.items()}, receive_time, rejected + len(prediction.rejections), prediction
+    )
 
 
-def clear_status(publisher: Publisher, registry: Registry) -> None:
+def iso(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def simulate(name: str, *args: str, env: dict[str, str], work: Path, timeout_s: float) -> Path:
+    """Run `village simulate` to completion; returns its ground-truth log."""
+    truth = work / f"{name}.jsonl"
+    process = village_process(
+        name, "simulate", "--scenario", SCENARIO, "--no-progress", "--truth", str(truth), *args, env=env, log_dir=work
+    )
+    eventually(lambda: not process.alive(), timeout_s=timeout_s, interval_s=0.5, what=f"{name} finished")
+    assert process.popen.returncode == 0, process.log_tail(30)
+    return truth
+
+
+def publish_refused(broker_url: str, registry: Registry, *, at_ms: int) -> int:
+    """Two readings beyond their hard limits and one unknown quantity, so `rejects` has rows; returns 4."""
+    board = next(d for d in registry.devices if d.kind == "water")
+    topic = str(Topic(board.village, board.id, Channel.TELEMETRY))
+    payloads = [orjson.dumps({"ts": at_ms - i, "readings": {"turbidity": v, "radiation": 1.0}}) for i, v in
+                enumerate((5000.0, -3.0))]  # fmt: skip
+    with mqtt_publisher(broker_url) as client:
+        publish_all(client, [(topic, p) for p in payloads])
+    return 4
+
+
+def publish_alarms(broker_url: str, registry: Registry, *, at_ms: int) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """Readings that must make the pH and battery rules fire for one board each; returns what was sent.
+
+    A healthy simulated month fires nothing, which would make the alert comparison vacuous. The pH rule takes
+    the hour's mean, so the water board gets an acid episode of 40 readings, not a single one.
+    """
+    water = next(d for d in registry.devices if d.kind == "water")
+    air = next(d for d in registry.devices if d.kind == "air")
+    alarms = {
+        water.id: {"ph": [(at_ms - i * 1000, 4.0) for i in range(40)]},
+        air.id: {"bat": [(at_ms, 3.21)]},
+    }
+    messages = []
+    for device in (water, air):
+        for quantity, points in alarms[device.id].items():
+            payload = orjson.dumps([{"ts": ts, "readings": {quantity: value}} for ts, value in points])
+            messages.append((str(Topic(device.village, device.id, Channel.TELEMETRY)), payload))
+    with mqtt_publisher(broker_url) as client:
+        publish_all(client, messages)
+    return alarms
+
+
+def clear_status(broker_url: str, registry: Registry) -> None:
     """Remove the retained status messages so later tests on the same broker do not receive them."""
-    for board in boards_for(registry, seed=0):
-        publisher.publish(str(board.telemetry_topic.with_channel(Channel.STATUS)), b"", retain=True)
+    with mqtt_publisher(broker_url) as client:
+        topics = [str(Topic(d.village, d.id, Channel.STATUS)) for d in registry.devices]
+        infos = [client.publish(topic, b"", qos=1, retain=True) for topic in topics]
+        for info in infos:
+            info.wait_for_publish(10)

@@ -22,7 +22,7 @@ from dashboards.stations import COLUMNS, load_registry
 from dashboards.versions import GRAFANA_IMAGE, GRAFANA_VERSION, SDK_DISTRIBUTION, SDK_GRAFANA_MINOR
 from devices.registry import format_registry
 from devices.schema import MEASUREMENTS
-from simulators.fleet import demo_registry
+from simulators.scenario import load_scenario, registry_of
 
 ROOT = provisioning.PROVISIONING_DIR
 MIXED = "-- Mixed --"
@@ -172,7 +172,7 @@ def test_the_sdk_build_is_the_grafana_version_the_image_runs() -> None:
 
 
 def test_the_committed_station_registry_is_the_fleet_village_up_simulates() -> None:
-    expected = demo_registry(villages=3, devices_per_kind=2, seed=1)
+    expected = registry_of(load_scenario("demo"))
     assert load_registry() == expected
     assert format_registry(load_registry()) == format_registry(expected)
 

@@ -197,6 +197,17 @@ def test_status_changes_are_stored_once_and_retained_repeats_are_skipped() -> No
     assert again.lines == [f"status,device=d1,village=v1 online=0.0 {NOW_MS + 5000}"]
 
 
+def test_an_empty_status_deletes_a_retained_status_and_is_neither_stored_nor_rejected() -> None:
+    cleared = BatchPreparer().prepare([
+        InboundMessage("village/v1/d1/status", b"", 1, False, 1, NOW_MS, 1),  # relayed deletion, live
+        InboundMessage("village/v1/d2/status", b"", 1, True, 2, NOW_MS, 1),
+        message(b"  ", topic="village/v1/d3/status"),  # whitespace is not a deletion: a broken status
+    ])  # fmt: skip
+    assert cleared.lines == []
+    assert cleared.statuses_cleared == 2
+    assert reasons(cleared) == [(2, None, RejectReason.INVALID_PAYLOAD)]
+
+
 def test_spikes_and_stuck_sensors_are_flagged_across_batches() -> None:
     preparer = BatchPreparer()
 
