@@ -127,7 +127,15 @@ def _number(record: dict[str, Any], base: dict[str, Any], key: str, base_key: st
         return None
     if any(isinstance(p, bool) or not isinstance(p, int | float) for p in present):
         raise _RecordError(RejectReason.INVALID_SENML, f"{key}/{base_key} must be numbers")
-    return float(sum(present))
+    return sum(_as_float(p) for p in present)
+
+
+def _as_float(number: float) -> float:
+    """An integer beyond the double range becomes infinite, which callers refuse as not finite."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def _quantity(name: str) -> str:
