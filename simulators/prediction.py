@@ -169,6 +169,8 @@ def _senml(prediction: Prediction, message: _Message, payload: bytes, received_m
     except PayloadError as exc:
         prediction.rejections.append(message.rejected(exc.reason))
         return
+    # Records timed relative to the receive time, by (quantity, time): one name at one time is one point.
+    relative: dict[tuple[str, int], float] = {}
     for record in records:
         if isinstance(record, InvalidRecord):
             prediction.rejections.append(message.rejected(record.reason, position=record.index))
@@ -177,8 +179,21 @@ def _senml(prediction: Prediction, message: _Message, payload: bytes, received_m
         if reason is not None:
             prediction.rejections.append(message.rejected(reason, record.quantity, record.index))
             continue
-        ts_ms = None if record.relative_time else _credible(prediction, record.ts_ms, received_ms, device)
-        _store(prediction, device, record.quantity, record.value, ts_ms)
+        if not record.relative_time:
+            _store(
+                prediction,
+                device,
+                record.quantity,
+                record.value,
+                _credible(prediction, record.ts_ms, received_ms, device),
+            )
+            continue
+        key = (record.quantity, record.ts_ms)
+        if key not in relative:
+            relative[key] = record.value
+            _store(prediction, device, record.quantity, record.value, None)
+        elif relative[key] != record.value:
+            prediction.ambiguous.append(f"{device}: {record.quantity} sent twice at one relative time")
 
 
 def _status(prediction: Prediction, message: _Message, payload: bytes) -> None:
