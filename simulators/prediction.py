@@ -72,6 +72,8 @@ class Prediction:
     links: dict[str, LinkTruth] = field(default_factory=dict)
     messages: Counter[str] = field(default_factory=Counter)
     """Published messages per channel (duplicates included)."""
+    first_from: dict[PointKey, int] = field(default_factory=dict)
+    """The message that first stored each point."""
     ambiguous: list[str] = field(default_factory=list)
     """Cases the rules cannot decide from the log (clock at the 5-minute line, same time with two values)."""
 
@@ -159,7 +161,7 @@ def _telemetry(prediction: Prediction, message: _Message, payload: bytes, receiv
             if reason is not None:
                 prediction.rejections.append(message.rejected(reason, quantity, where))
             else:
-                _store(prediction, device, quantity, float(raw), ts_ms)
+                _store(prediction, message, quantity, float(raw), ts_ms, at=where)
 
 
 def _senml(prediction: Prediction, message: _Message, payload: bytes, received_ms: int) -> None:
@@ -171,6 +173,7 @@ def _senml(prediction: Prediction, message: _Message, payload: bytes, received_m
         return
     # Records timed relative to the receive time, by (quantity, time): one name at one time is one point.
     relative: dict[tuple[str, int], float] = {}
+    stand_ins: set[str] = set()  # quantities with an absolute time not credible: stored near the receive time too
     for record in records:
         if isinstance(record, InvalidRecord):
             prediction.rejections.append(message.rejected(record.reason, position=record.index))
@@ -180,20 +183,21 @@ def _senml(prediction: Prediction, message: _Message, payload: bytes, received_m
             prediction.rejections.append(message.rejected(reason, record.quantity, record.index))
             continue
         if not record.relative_time:
-            _store(
-                prediction,
-                device,
-                record.quantity,
-                record.value,
-                _credible(prediction, record.ts_ms, received_ms, device),
-            )
+            ts_ms = _credible(prediction, record.ts_ms, received_ms, device)
+            if ts_ms is None:
+                stand_ins.add(record.quantity)
+            _store(prediction, message, record.quantity, record.value, ts_ms, at=record.index)
             continue
         key = (record.quantity, record.ts_ms)
         if key not in relative:
             relative[key] = record.value
-            _store(prediction, device, record.quantity, record.value, None)
-        elif relative[key] != record.value:
-            prediction.ambiguous.append(f"{device}: {record.quantity} sent twice at one relative time")
+            _store(prediction, message, record.quantity, record.value, None, at=record.index)
+        elif relative[key] != record.value:  # the first record is kept, as with device times
+            prediction.rejections.append(
+                message.rejected(RejectReason.DUPLICATE_CONFLICT, record.quantity, record.index)
+            )
+    if stand_ins & {quantity for quantity, _ in relative}:
+        prediction.ambiguous.append(f"{device}: relative times and stand-ins for a wrong clock in one pack")
 
 
 def _status(prediction: Prediction, message: _Message, payload: bytes) -> None:
@@ -228,12 +232,21 @@ def _credible(prediction: Prediction, ts_ms: int | None, received_ms: int, devic
     return ts_ms if is_credible(ts_ms, now_ms=received_ms) else None
 
 
-def _store(prediction: Prediction, device: str, quantity: str, value: float, ts_ms: int | None) -> None:
+def _store(
+    prediction: Prediction, message: _Message, quantity: str, value: float, ts_ms: int | None, *, at: int | None
+) -> None:
+    """Two values for one point: within one message the first is stored and the second refused (its order is
+    certain); across messages the rules cannot say which arrives first, so the case is ambiguous."""
+    device = message.device
     if ts_ms is None:
         prediction.receive_time[(device, quantity)] += 1
         return
     key = (device, quantity, ts_ms)
     seen = prediction.points.get(key)
     if seen is not None and seen != value:
+        if prediction.first_from.get(key) == message.index:
+            prediction.rejections.append(message.rejected(RejectReason.DUPLICATE_CONFLICT, quantity, at))
+            return
         prediction.ambiguous.append(f"{device}: {quantity} at {ts_ms} sent as {seen} and as {value}")
     prediction.points[key] = value
+    prediction.first_from.setdefault(key, message.index)

@@ -133,9 +133,10 @@ def test_buffered_senml_uploads_are_one_valid_pack_with_every_samples_time() -> 
     assert len(prediction.points) == 10 * 8 and not prediction.rejections
 
 
-def test_a_battery_reading_sent_twice_collapses_or_is_ambiguous_never_merged_away() -> None:
+def test_a_battery_reading_sent_twice_collapses_or_the_second_is_refused_never_merged_away() -> None:
     ts = NOW_MS - 60_000
     same = predict([entry(orjson.dumps({"ts": ts, "bat": 3.9, "readings": {"ph": 7.0, "bat": 3.9}}))])
     assert same.points == {("d1", "ph", ts): 7.0, ("d1", "bat", ts): 3.9} and not same.ambiguous
     other = predict([entry(orjson.dumps({"ts": ts, "bat": 4.0, "readings": {"ph": 7.0, "bat": 3.9}}))])
-    assert other.ambiguous  # the ingestor keeps the first (3.9) and refuses the second as duplicate_conflict
+    assert other.points == {("d1", "ph", ts): 7.0, ("d1", "bat", ts): 3.9} and not other.ambiguous
+    assert [(r.reason, r.quantity) for r in other.rejections] == [(RejectReason.DUPLICATE_CONFLICT, "bat")]
