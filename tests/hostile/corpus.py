@@ -45,6 +45,8 @@ class Case:
 
     name: str
     index: int
+    village: str
+    """The village of the case's board (its topic may name another)."""
     channel: str
     topic: str
     payload: bytes
@@ -87,6 +89,7 @@ def _case(index: int, entry: dict[str, Any], village: str, other: str) -> Case:
     return Case(
         name=entry["name"],
         index=index,
+        village=village,
         channel=channel,
         topic=topic,
         payload=_payload(entry),
