@@ -108,6 +108,14 @@ class Broker(RunningService):
         self.process.stop()
         self.process = _spawn_mosquitto(self.data_dir, self.port, timeout_s=timeout_s)
 
+    def crash(self, *, lose_persistence: bool, timeout_s: float = 10.0) -> None:
+        """SIGKILL (no last save), optionally delete the persistence file (a lost volume), then start again on the
+        same port: the chaos suite measures what that costs."""
+        self.process.kill()
+        if lose_persistence:
+            (self.data_dir / "mosquitto.db").unlink(missing_ok=True)
+        self.process = _spawn_mosquitto(self.data_dir, self.port, timeout_s=timeout_s)
+
 
 @dataclass
 class Database(RunningService):
