@@ -31,6 +31,8 @@ MAX_RECORDS = 1000
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-:./_]*")
 _SEGMENT_SPLIT = re.compile(r"[:/]")
 _BASE_FIELDS = ("bn", "bt", "bu", "bv", "bs")
+_FAR_S = 1e13
+"""Seconds (year ~318,000): absolute times beyond are clamped here, still not credible, before becoming integers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +180,8 @@ def _resolve(
     except _RecordError as exc:
         return InvalidRecord(index, exc.reason, exc.detail, name[:120])
     relative = abs(time_s) < RELATIVE_TIME_LIMIT_S
-    ts_ms = received_ms + round(time_s * 1000) if relative else round(time_s * 1000)
+    # A time beyond any clock is as wrong as 1970 (not credible), and is kept within 64-bit milliseconds.
+    ts_ms = received_ms + round(time_s * 1000) if relative else round(max(-_FAR_S, min(time_s, _FAR_S)) * 1000)
     return SenmlReading(index, quantity, value, ts_ms, relative)
 
 

@@ -293,13 +293,22 @@ def _decode_senml(out: Decoded, message: InboundMessage, index: int, series: int
             )
 
 
+MAX_KEPT_SPACING_MS = 7 * 86_400_000
+"""Wrong clocks (uptime since 1970) spread over more than a week are not spacing anything real: only their order is
+kept, one millisecond apart, ending at the receive time (a pack with times 10^300 s apart landed in 1970)."""
+
+
 def _senml_times(out: Decoded, records: list[SenmlReading], *, series: int, received_ms: int) -> list[tuple[int, bool]]:
     """(time, clock flagged) per record."""
-    untrusted = [r.ts_ms for r in records if not r.relative_time and not is_credible(r.ts_ms, now_ms=received_ms)]
-    shift = received_ms - max(untrusted) if untrusted else 0
+    wrong = {r.ts_ms for r in records if not r.relative_time and not is_credible(r.ts_ms, now_ms=received_ms)}
+    untrusted = sorted(wrong)
+    if untrusted and untrusted[-1] - untrusted[0] > MAX_KEPT_SPACING_MS:  # no clock spaces readings so: order only
+        moved = {ts: received_ms - (len(untrusted) - 1 - rank) for rank, ts in enumerate(untrusted)}
+    else:
+        moved = {ts: ts + received_ms - untrusted[-1] for ts in untrusted}
     times = [
         (r.ts_ms, True) if r.relative_time else (r.ts_ms, False) if is_credible(r.ts_ms, now_ms=received_ms)
-        else (r.ts_ms + shift, True)
+        else (moved[r.ts_ms], True)
         for r in records
     ]  # fmt: skip
     stand_in = {ts: out.times.assign(series, ts) for ts in sorted({ts for ts, clock in times if clock})}

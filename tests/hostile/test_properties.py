@@ -8,6 +8,7 @@ path), the ingestor stores and rejects exactly what it predicts.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 
@@ -26,7 +27,8 @@ from tests.hostile.lines import Point, checked_point
 from village.services import Database
 
 NOW_MS = hostile.NOW_MS
-EXAMPLES = 250
+EXAMPLES = int(os.environ.get("VILLAGE_FUZZ_EXAMPLES", "250"))
+"""Per property; CI runs 250, a long run by hand e.g. VILLAGE_FUZZ_EXAMPLES=20000."""
 DATA = ("water", "air", "agri", "device")
 STAND_IN_WINDOW_MS = 10_000  # more than the readings of a few arrays, one millisecond apart
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
