@@ -79,15 +79,20 @@ class Telemetry:
 
 
 class Progress:
-    """The acknowledged count in a shared 8-byte file: one aligned 64-bit store per update, read by the soak."""
+    """The acknowledged count in a shared 8-byte file, read by the soak while this process writes it.
+
+    Written through a memoryview of format `q`: one aligned 8-byte copy, which a reader never sees half done.
+    Not with `struct.pack_into`, which zero-fills the bytes before packing: a reader then sees 0 now and then
+    (measured: 1 read in 9 while the writer spins)."""
 
     def __init__(self, path: Path) -> None:
         path.write_bytes(bytes(8))
         with path.open("r+b") as file:
             self._map = mmap.mmap(file.fileno(), 8)
+        self._slot = memoryview(self._map).cast("q")
 
     def set(self, acked: int) -> None:
-        struct.pack_into("<q", self._map, 0, acked)
+        self._slot[0] = acked
 
 
 def connect(host: str, port: int) -> socket.socket:

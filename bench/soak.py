@@ -19,7 +19,7 @@ first minutes fill caches and allocator arenas). Lag bounded when no sample exce
 and the lag's linear trend from the reference point on, over the whole duration, stays within that bound too.
 
 Default rate: half of the live capacity measured on this 2-core machine, where publisher, broker, InfluxDB and
-ingestor share the cores. Measured on 2026-12-01 with `bench/ingest_throughput.py --count 100000 --live` (load
+ingestor share the cores. Measured on 2026-11-30 with `bench/ingest_throughput.py --count 100000 --live` (load
 average ~1): 41,845 readings/s stored; BENCHMARKS.md's `--live` figure (1.23 × 31,448 = 38,700) agrees within
 the machine's noise. Half of that, rounded: 4,000 messages/s = 20,000 readings/s.
 
@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import mmap
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -128,10 +127,9 @@ class Pipeline:
         self.broker = broker
         self.database = database
 
-    def sample(self, t_s: float, progress: mmap.mmap) -> Sample:
+    def sample(self, t_s: float, progress: memoryview) -> Sample:
         metrics = scrape(self.metrics_url)
-        # the broker's count is read after the ingestor's, so the lag is never understated
-        (acked,) = struct.unpack_from("<q", progress, 0)
+        acked = progress[0]  # read after the ingestor's counts, so the lag is never understated
         return Sample(
             t_s=t_s,
             rss_bytes=proc_status(self.ingestor.pid, "VmRSS"),
@@ -199,16 +197,23 @@ def run_publisher(pipeline: Pipeline, args: argparse.Namespace, work: Path) -> t
     started = time.monotonic()
     wait_until(lambda: progress_path.exists() and progress_path.stat().st_size == 8, timeout_s=30, what="publisher")
     samples: list[Sample] = []
-    with progress_path.open("rb") as file, mmap.mmap(file.fileno(), 8, access=mmap.ACCESS_READ) as progress:
+    with (
+        progress_path.open("rb") as file,
+        mmap.mmap(file.fileno(), 8, access=mmap.ACCESS_READ) as shared,
+        memoryview(shared).cast("q") as progress,  # one aligned 8-byte count, never seen half written
+    ):
         while True:
             next_at = started + (len(samples) + 1) * args.sample_s
             try:
                 publisher.wait(timeout=max(next_at - time.monotonic(), 0))  # pacing the samples, or its end
+                ended = True
             except subprocess.TimeoutExpired:
-                samples.append(pipeline.sample(time.monotonic() - started, progress))
-                continue
+                ended = False
             samples.append(pipeline.sample(time.monotonic() - started, progress))
-            break
+            if len(samples) > 1 and samples[-1].published < samples[-2].published:
+                raise RuntimeError(f"the publisher's count went backwards: {samples[-2:]}")
+            if ended:
+                break
     out, _ = publisher.communicate()
     if publisher.returncode != 0:
         raise RuntimeError(f"the publisher failed with exit status {publisher.returncode}")
