@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
@@ -31,6 +32,9 @@ def test_short_soak_accounts_for_every_reading(tmp_path: Path) -> None:
     samples = figures["samples"]
     assert len(samples) == figures["samples_taken"] >= 10
     assert samples[-1]["t_s"] >= DURATION_S
+    for earlier, later in pairwise(samples):
+        assert earlier["published"] <= later["published"]
+        assert earlier["stored"] <= later["stored"]
     assert all(s["rss_bytes"] > 0 for s in samples)
     assert figures["rss_ref_mib"] > 0
     assert figures["rss_end_mib"] > 0
