@@ -60,18 +60,24 @@ def _packet(topic: bytes, payload: bytes, mid: int) -> bytes:
     return b"\x32" + _remaining_length(len(body)) + body
 
 
+def connect(host: str, port: int, *, client_prefix: str) -> socket.socket:
+    """A raw MQTT 3.1.1 connection (clean session, keepalive 60 s), CONNACK checked."""
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    client_id = f"{client_prefix}-{time.time_ns()}".encode()
+    body = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack("!H", len(client_id)) + client_id
+    sock.sendall(b"\x10" + _remaining_length(len(body)) + body)
+    connack = sock.recv(4)
+    if connack[:2] != b"\x20\x02" or connack[3] != 0:
+        raise ConnectionError(f"broker refused the connection: {connack!r}")
+    return sock
+
+
 def publish(
     host: str, port: int, messages: Iterator[tuple[bytes, bytes]], *, window: int, chunk: int
 ) -> tuple[int, float]:
     """Publish everything; returns (count, seconds) once the broker acknowledged the last message."""
-    sock = socket.create_connection((host, port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client_id = f"burst-{time.time_ns()}".encode()
-    connect = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack("!H", len(client_id)) + client_id
-    sock.sendall(b"\x10" + _remaining_length(len(connect)) + connect)
-    connack = sock.recv(4)
-    if connack[:2] != b"\x20\x02" or connack[3] != 0:
-        raise ConnectionError(f"broker refused the connection: {connack!r}")
+    sock = connect(host, port, client_prefix="burst")
     in_flight = sent = mid = 0
     pending = b""
     started = time.perf_counter()

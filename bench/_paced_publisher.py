@@ -18,7 +18,6 @@ import argparse
 import mmap
 import select
 import socket
-import struct
 import sys
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-from _mqtt_burst import QUANTITIES, _packet, _remaining_length
+from _mqtt_burst import QUANTITIES, _packet, connect
 
 READINGS_PER_MESSAGE = len(QUANTITIES)
 BAD_PH = 14.5
@@ -93,18 +92,6 @@ class Progress:
 
     def set(self, acked: int) -> None:
         self._slot[0] = acked
-
-
-def connect(host: str, port: int) -> socket.socket:
-    sock = socket.create_connection((host, port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client_id = f"soak-pub-{time.time_ns()}".encode()
-    connect_body = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack("!H", len(client_id)) + client_id
-    sock.sendall(b"\x10" + _remaining_length(len(connect_body)) + connect_body)
-    connack = sock.recv(4)
-    if connack[:2] != b"\x20\x02" or connack[3] != 0:
-        raise ConnectionError(f"broker refused the connection: {connack!r}")
-    return sock
 
 
 class Acks:
@@ -180,7 +167,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=2000, help="unacknowledged messages at most")
     args = parser.parse_args()
     telemetry = Telemetry(devices=args.devices, village=args.village, seed=args.seed, bad_every=args.bad_every)
-    sock = connect(args.host, args.port)
+    sock = connect(args.host, args.port, client_prefix="soak-pub")
     result = publish_paced(
         sock, telemetry, Progress(args.progress), rate=args.rate, seconds=args.seconds, window=args.window
     )
