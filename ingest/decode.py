@@ -85,6 +85,9 @@ class Decoder:
         self._registry = registry
         self._registry_generation = -1
         self._statuses = statuses
+        # A board that wakes, uploads and sleeps can send online and offline in one millisecond: each status event
+        # keeps a point of its own (one millisecond later), in order, instead of overwriting the other.
+        self._status_times = ReceiveTimes()
         self._routes: dict[str, _Route | Rejection] = {}
         self._native_times = ReceiveTimes()
 
@@ -200,7 +203,7 @@ class Decoder:
             out.rejections.append(Rejection(index, exc.reason, exc.detail))
             return
         if self._statuses.should_store(series, online=online, retained=message.retain):
-            out.statuses.append((series, online, message.received_ms, index))
+            out.statuses.append((series, online, self._status_times.assign(series, message.received_ms), index))
         else:
             out.statuses_repeated += 1
 

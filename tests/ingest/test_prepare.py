@@ -197,6 +197,21 @@ def test_status_changes_are_stored_once_and_retained_repeats_are_skipped() -> No
     assert again.lines == [f"status,device=d1,village=v1 online=0.0 {NOW_MS + 5000}"]
 
 
+def test_a_wake_and_sleep_in_one_millisecond_keeps_both_status_events_in_order() -> None:
+    preparer = BatchPreparer()
+    topic = "village/v1/d1/status"
+    batch = preparer.prepare([
+        InboundMessage(topic, b"online", 1, True, 1, NOW_MS, 1),  # a deep-sleep board: wake, upload, sleep
+        InboundMessage(topic, b"offline", 1, True, 2, NOW_MS, 1),
+    ])  # fmt: skip
+    assert batch.lines == [
+        f"status,device=d1,village=v1 online=1.0 {NOW_MS}",
+        f"status,device=d1,village=v1 online=0.0 {NOW_MS + 1}",
+    ]
+    later = preparer.prepare([InboundMessage(topic, b"online", 1, True, 3, NOW_MS, 1)])  # the next batch, same ms
+    assert later.lines == [f"status,device=d1,village=v1 online=1.0 {NOW_MS + 2}"]
+
+
 def test_an_empty_status_deletes_a_retained_status_and_is_neither_stored_nor_rejected() -> None:
     cleared = BatchPreparer().prepare([
         InboundMessage("village/v1/d1/status", b"", 1, False, 1, NOW_MS, 1),  # relayed deletion, live
