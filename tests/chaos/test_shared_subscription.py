@@ -34,6 +34,7 @@ def test_one_of_two_shared_ingestors_killed_mid_stream_loses_nothing(stack: Stac
         started_s=started_s,
         ingestors=[survivor, victim],
         redelivery=True,
+        shared=True,
         extra={
             "published while B was dead": published_alone,
             "taken by A meanwhile": int(taken_alone),
