@@ -179,7 +179,10 @@ def start_production_broker(site: Site, *, timeout_s: float = 10.0) -> Productio
 
 
 def _spawn_entrypoint(work_dir: Path, env: dict[str, str]) -> ManagedProcess:
-    return spawn("mosquitto-entrypoint", ["/bin/sh", str(ENTRYPOINT)], log_path=work_dir / "broker.log", env=env)
+    """As docker starts it: with SIGHUP at its default. A test session run under `nohup` would hand the ignored
+    SIGHUP down, and a shell cannot trap a signal ignored on entry: the reload would never happen."""
+    command = ["env", "--default-signal=HUP", "/bin/sh", str(ENTRYPOINT)]
+    return spawn("mosquitto-entrypoint", command, log_path=work_dir / "broker.log", env=env)
 
 
 def service_url(site: Site, broker: ProductionBroker, username: str) -> str:
