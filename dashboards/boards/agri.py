@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import timeseries
-from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
 from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards import panels, units
-from dashboards.boards.common import TIMEZONE, BuildContext, add_rows, device_variable, new_dashboard, village_variable
+from dashboards.boards.common import (
+    TIMEZONE,
+    BuildContext,
+    add_rows,
+    device_variable,
+    new_dashboard,
+    quantity_graph,
+    village_variable,
+)
 from dashboards.boards.overview import soil_thresholds
 from dashboards.influxql import DEVICE_FILTER, VILLAGE_FILTER, InfluxQL, aggregate_over_time, aggregate_per_group
 from dashboards.influxql import field_ref as f
-from devices.quantities import QUANTITIES
 
 UID = "village-agri"
 MEASUREMENT = "agri"
-
-
-def quantity_graph(quantity: str, description: str, steps: ThresholdsConfig) -> timeseries.Panel:
-    """Mean of `quantity` per board and interval."""
-    return panels.graph(
-        QUANTITIES[quantity].label_vi,
-        description,
-        unit=units.GRAFANA_UNIT[quantity],
-        steps=steps,
-        targets=[InfluxQL(aggregate_over_time(MEASUREMENT, [quantity])).alias("$tag_device")],
-    )
 
 
 def build(ctx: BuildContext) -> model.Dashboard:
@@ -44,6 +38,7 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 "Nước trong đất",
                 [
                     quantity_graph(
+                        MEASUREMENT,
                         "soil_moisture",
                         "Soil moisture per field sensor (% volumetric water content). Red below the wilting point "
                         "(13.8 %), blue above field capacity (32.1 %) of a loam (Saxton & Rawls 2006): a guide only.",
@@ -106,21 +101,25 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 "Đất và ánh sáng",
                 [
                     quantity_graph(
+                        MEASUREMENT,
                         "soil_temp",
                         "Soil temperature at each field sensor; yellow outside 20-45 °C, the plausible range.",
                         panels.catalogue_thresholds("soil_temp"),
                     ),
                     quantity_graph(
+                        MEASUREMENT,
                         "soil_ec",
                         "Soil electrical conductivity at each field sensor (salinity and fertiliser indicator).",
                         panels.catalogue_thresholds("soil_ec"),
                     ),
                     quantity_graph(
+                        MEASUREMENT,
                         "soil_ph",
                         "Soil pH from the RS-485 probe (indicative: low-cost probes drift).",
                         panels.catalogue_thresholds("soil_ph"),
                     ),
                     quantity_graph(
+                        MEASUREMENT,
                         "lux",
                         "Light at the field (lux); red marks the sensor's saturation (88,000 lx).",
                         panels.catalogue_thresholds("lux"),

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import bargauge, timeseries
-from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
+from grafana_foundation_sdk.builders import bargauge
 from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards import limits, panels, units
-from dashboards.boards.common import BuildContext, add_rows, device_variable, new_dashboard, village_variable
+from dashboards.boards.common import (
+    BuildContext,
+    add_rows,
+    device_variable,
+    new_dashboard,
+    quantity_graph,
+    village_variable,
+)
 from dashboards.boards.overview import AQI_LEGEND, aqi_select, aqi_thresholds
-from dashboards.influxql import DEVICE_FILTER, VILLAGE_FILTER, InfluxQL, aggregate_over_time, aggregate_per_group
+from dashboards.influxql import DEVICE_FILTER, VILLAGE_FILTER, InfluxQL, aggregate_per_group
 from dashboards.influxql import field_ref as f
 from devices.quantities import QUANTITIES
 
 UID = "village-air"
 MEASUREMENT = "air"
-
-
-def quantity_graph(
-    quantity: str, description: str, steps: ThresholdsConfig, *, title: str | None = None
-) -> timeseries.Panel:
-    """Mean of `quantity` per board and interval, titled with the catalogue's Vietnamese label."""
-    return panels.graph(
-        title or QUANTITIES[quantity].label_vi,
-        description,
-        unit=units.GRAFANA_UNIT[quantity],
-        steps=steps,
-        targets=[InfluxQL(aggregate_over_time(MEASUREMENT, [quantity])).alias("$tag_device")],
-    )
 
 
 def mean_24h(quantity: str, limit: float, regulation: str) -> bargauge.Panel:
@@ -62,6 +55,7 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 "Bụi mịn",
                 [
                     quantity_graph(
+                        MEASUREMENT,
                         "pm25",
                         f"PM2.5 per air station. The dashed line is the QCVN 05:2023 24-hour limit ({pm25_limit:g} "
                         "µg/Nm³ from 01/01/2026, 50 before): it applies to 24-hour means, so short peaks above it are "
@@ -70,6 +64,7 @@ def build(ctx: BuildContext) -> model.Dashboard:
                     ),
                     mean_24h("pm25", pm25_limit, "QCVN 05:2023/BTNMT (from 01/01/2026)"),
                     quantity_graph(
+                        MEASUREMENT,
                         "pm10",
                         f"PM10 per air station; dashed line: QCVN 05:2023 24-hour limit {limits.PM10_24H_LIMIT:g} "
                         "µg/Nm³ (applies to 24-hour means).",
@@ -100,20 +95,26 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 "Khí hậu",
                 [
                     quantity_graph(
+                        MEASUREMENT,
                         "co2",
                         "CO2 per air station. Yellow outside 380-1000 ppm, the catalogue's plausible outdoor range.",
                         panels.catalogue_thresholds("co2"),
                         title="Nồng độ CO2",
                     ),
                     quantity_graph(
+                        MEASUREMENT,
                         "air_temp",
                         "Air temperature per station; yellow outside 10-45 °C (around Ho Chi Minh City's records).",
                         panels.catalogue_thresholds("air_temp"),
                     ),
                     quantity_graph(
-                        "humidity", "Relative humidity per station.", panels.catalogue_thresholds("humidity")
+                        MEASUREMENT,
+                        "humidity",
+                        "Relative humidity per station.",
+                        panels.catalogue_thresholds("humidity"),
                     ),
                     quantity_graph(
+                        MEASUREMENT,
                         "pressure",
                         "Air pressure per station; yellow outside 950-1050 hPa (a site near sea level).",
                         panels.catalogue_thresholds("pressure"),

@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from grafana_foundation_sdk.builders import dashboard as builders
+from grafana_foundation_sdk.builders import timeseries
+from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import dashboard as model
 
+from dashboards import panels, units
 from dashboards.datasources import INFLUX
+from dashboards.influxql import InfluxQL, aggregate_over_time
+from devices.quantities import QUANTITIES
 from devices.registry import Registry
 from devices.schema import TAG_DEVICE, TAG_VILLAGE, quote_identifier
 
@@ -90,10 +95,10 @@ Row = tuple[str, Sequence[cogbuilder.Builder[model.Panel]]]
 def add_rows(dashboard: builders.Dashboard, rows: Sequence[Row]) -> model.Dashboard:
     """Lay the rows out top to bottom and number rows and panels 1, 2, ... (ids are unique per dashboard)."""
     next_id = 1
-    for title, panels in rows:
+    for title, row_panels in rows:
         dashboard.with_row(builders.Row(title).id(next_id))
         next_id += 1
-        for panel in panels:
+        for panel in row_panels:
             built = panel.build()
             built.id_val = next_id
             next_id += 1
@@ -109,3 +114,16 @@ class _Built(cogbuilder.Builder[model.Panel]):
 
     def build(self) -> model.Panel:
         return self._panel
+
+
+def quantity_graph(
+    measurement: str, quantity: str, description: str, steps: ThresholdsConfig, *, title: str | None = None
+) -> timeseries.Panel:
+    """Mean of `quantity` per board and interval, titled with the catalogue's Vietnamese label."""
+    return panels.graph(
+        title or QUANTITIES[quantity].label_vi,
+        description,
+        unit=units.GRAFANA_UNIT[quantity],
+        steps=steps,
+        targets=[InfluxQL(aggregate_over_time(measurement, [quantity])).alias("$tag_device")],
+    )

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import timeseries
-from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
 from grafana_foundation_sdk.models import dashboard as model
 
-from dashboards import panels, units
-from dashboards.boards.common import BuildContext, add_rows, device_variable, new_dashboard, village_variable
+from dashboards import panels
+from dashboards.boards.common import (
+    BuildContext,
+    add_rows,
+    device_variable,
+    new_dashboard,
+    quantity_graph,
+    village_variable,
+)
 from dashboards.boards.overview import do_thresholds, ph_thresholds, water_do, water_ph
-from dashboards.influxql import DEVICE_FILTER, VILLAGE_FILTER, InfluxQL, aggregate_over_time
-from devices.quantities import QUANTITIES
+from dashboards.influxql import DEVICE_FILTER, VILLAGE_FILTER
 
 UID = "village-water"
 MEASUREMENT = "water"
-
-
-def quantity_graph(quantity: str, description: str, steps: ThresholdsConfig) -> timeseries.Panel:
-    """Mean of `quantity` per board and interval."""
-    return panels.graph(
-        QUANTITIES[quantity].label_vi,
-        description,
-        unit=units.GRAFANA_UNIT[quantity],
-        steps=steps,
-        targets=[InfluxQL(aggregate_over_time(MEASUREMENT, [quantity])).alias("$tag_device")],
-    )
 
 
 def build(ctx: BuildContext) -> model.Dashboard:
@@ -44,12 +37,14 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 "So với QCVN",
                 [
                     quantity_graph(
+                        MEASUREMENT,
                         "ph",
                         "pH per water station. Dashed lines: 6.0 and 8.5 (QCVN 01-1:2018/BYT; QCVN 08:2023/BTNMT "
                         "levels B-C) and 6.5 (lower bound of QCVN 08:2023 level A).",
                         ph_thresholds(),
                     ),
                     quantity_graph(
+                        MEASUREMENT,
                         "do",
                         "Dissolved oxygen per water station. Dashed lines: QCVN 08:2023/BTNMT level C (4.0 mg/L) "
                         "and level B (5.0 mg/L).",
@@ -63,19 +58,26 @@ def build(ctx: BuildContext) -> model.Dashboard:
                 "Thông số khác",
                 [
                     quantity_graph(
+                        MEASUREMENT,
                         "turbidity",
                         "Turbidity per station (NTU). QCVN 08:2023 classifies by suspended solids, not NTU, so no "
                         "regulatory line is drawn; red marks the probe's range limit.",
                         panels.catalogue_thresholds("turbidity"),
                     ),
-                    quantity_graph("ec", "Electrical conductivity per station.", panels.catalogue_thresholds("ec")),
                     quantity_graph(
+                        MEASUREMENT, "ec", "Electrical conductivity per station.", panels.catalogue_thresholds("ec")
+                    ),
+                    quantity_graph(
+                        MEASUREMENT,
                         "water_level",
                         "Water level per station (distance-sensor reading, cm).",
                         panels.catalogue_thresholds("water_level"),
                     ),
                     quantity_graph(
-                        "water_temp", "Water temperature per station.", panels.catalogue_thresholds("water_temp")
+                        MEASUREMENT,
+                        "water_temp",
+                        "Water temperature per station.",
+                        panels.catalogue_thresholds("water_temp"),
                     ),
                 ],
             ),
