@@ -117,10 +117,15 @@ def _receive_time(book: Ledger, found: dict[tuple[str, str], list[float]], *, re
     return sum(counts.values()) - sum(expected.values())
 
 
+RACE_MS = 250
+"""Two instances' receive stamps can invert messages published this close together (threads on a loaded host)."""
+
+
 def _check_statuses(stack: Stack, book: Ledger, *, shared: bool) -> None:
     """Each board's last stored status is its last published one. On a shared subscription, two status changes
-    published in one millisecond (a deep-sleep board's wake and sleep) can go to two instances, each stamping its
-    receive time: which one InfluxDB keeps is a race, so those boards are left out (the others must match)."""
+    published moments apart (a deep-sleep board's wake and sleep, 1 ms) can go to two instances, each stamping its
+    own receive time after its own scheduling delay: which one ends last is a race, so boards whose last two
+    changes were published within RACE_MS are left out (the others must match)."""
     rows = influx_rows(stack.influxdb.url, stack.database, 'SELECT "online", "device" FROM "status"')
     last = {str(row["device"]): row["online"] == 1.0 for row in rows}  # rows come in time order
     expected = book.prediction.final_status
@@ -129,7 +134,7 @@ def _check_statuses(stack: Stack, book: Ledger, *, shared: bool) -> None:
         assert racing != set(expected), "every board raced: nothing left to check"
         last = {device: online for device, online in last.items() if device not in racing}
         expected = {device: online for device, online in expected.items() if device not in racing}
-    assert last == expected
+    assert last == expected, {d: (last.get(d), expected.get(d)) for d in expected if last.get(d) != expected[d]}
 
 
 def _last_two_in_one_ms(book: Ledger) -> set[str]:
@@ -137,4 +142,4 @@ def _last_two_in_one_ms(book: Ledger) -> set[str]:
     for message in book.messages:
         if channel_of(message.entry) == "status":
             times.setdefault(str(message.entry["topic"]).split("/")[2], []).append(int(message.entry["sent_ms"]))
-    return {device for device, sent in times.items() if len(sent) > 1 and sent[-1] == sent[-2]}
+    return {device for device, sent in times.items() if len(sent) > 1 and sent[-1] - sent[-2] <= RACE_MS}
