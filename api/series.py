@@ -180,11 +180,26 @@ async def _stitched(reader: InfluxReader, q: SeriesQuery, parts: list[Source]) -
         results.append((await reader.query(statements[-1], q.params(conditions)) or [[]])[0])
     merged = _merge(results, q.agg, partials)
     series = [
-        (dict(zip(_GROUP_TAGS, key, strict=True)) if q.grouped else {}, _finish(times, values, q))
+        (dict(zip(_GROUP_TAGS, key, strict=True)) if q.grouped else {}, _finish(*_whole_range(times, values, q), q))
         for key, (times, values) in merged.items()
     ]
     tier = next(p.tier for p in parts if p.tier != RAW)
     return SeriesResult(series, parts, tier=tier, statements=statements)
+
+
+def _whole_range(times: npt.NDArray[np.int64], values: Floats, q: SeriesQuery) -> tuple[npt.NDArray[np.int64], Floats]:
+    """The empty buckets at either end that one query over the whole range would have given (fill applies to them).
+
+    InfluxDB answers a part of the range that holds no point at all with no series, not with empty buckets: a raw
+    head of 40 minutes before the first data would lose the bucket that contains the start of the range.
+    """
+    if not len(times):
+        return times, values
+    first, last, every = int(times[0]), int(times[-1]), q.every_ms
+    head = np.arange(first - every, q.start_ms - every, -every, dtype=np.int64)[::-1]
+    tail = np.arange(last + every, q.stop_ms, every, dtype=np.int64)
+    gaps = np.full(len(head), np.nan), np.full(len(tail), np.nan)
+    return np.concatenate([head, times, tail]), np.concatenate([gaps[0], values, gaps[1]])
 
 
 def _tier_statement(q: SeriesQuery, tier: str, conditions: Conditions, partials: tuple[str, ...]) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from types import SimpleNamespace
 
 import httpx
+import numpy as np
 import pytest
 
+from api.series import _whole_range
 from tests.api.conftest import ADMIN_TOKEN, GHOST, PHU_AN_TOKEN, READ_ALL_TOKEN, Dataset, api_settings, bearer, serving
 from tests.api.expected import buckets
 from tests.helpers import influx_query, unique_id
@@ -220,3 +223,14 @@ def test_rebuilding_a_tier_needs_an_admin_token_for_every_village(api_url: str) 
         assert response.status_code == 403 and response.json()["error"]["code"] == "admin_required"
     too_long = httpx.post(url, params={"start": "now-200d"}, headers=bearer(ADMIN_TOKEN))
     assert too_long.status_code == 422 and too_long.json()["error"]["code"] == "invalid_range"
+
+
+def test_a_stitched_answer_keeps_the_empty_buckets_at_both_ends_of_the_range() -> None:
+    """A raw head or tail without a single point comes back from InfluxDB as no series at all: the buckets that
+    hold the ends of the range are added empty, as one query over the whole range gives them (found when the
+    range started in the last hour before a local midnight)."""
+    every = 86_400_000
+    query = SimpleNamespace(start_ms=10 * every - 600_000, stop_ms=14 * every + 5, every_ms=every)
+    times, values = _whole_range(np.array([10 * every, 11 * every]), np.array([1.0, 2.0]), query)  # type: ignore[arg-type]
+    assert times.tolist() == [9 * every, 10 * every, 11 * every, 12 * every, 13 * every, 14 * every]
+    assert np.isnan(values[[0, 3, 4, 5]]).all() and values[1:3].tolist() == [1.0, 2.0]
