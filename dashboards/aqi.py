@@ -12,7 +12,7 @@ the index of a station is the larger of its PM2.5 and PM10 indices: max(a, b) = 
 
 from __future__ import annotations
 
-from dashboards.limits import VN_AQI_BREAKPOINTS, VN_AQI_INDEX
+from devices.standards import VN_AQI_BREAKPOINTS, VN_AQI_INDEX
 
 
 def _coefficients(quantity: str) -> list[tuple[float, float]]:

@@ -6,7 +6,6 @@ below are the only place dashboards read these numbers, so switching to it is a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 SOURCES = {
@@ -43,39 +42,8 @@ DO_LEVEL_B = 5.0
 DO_LEVEL_C = 4.0
 """QCVN 08:2023 dissolved oxygen, mg/L: level B ≥ 5.0, level C ≥ 4.0; below 4.0 is treated as level D."""
 
-# --- VN_AQI: Quyết định 1459/QĐ-TCMT ---------------------------------------------------------------------------
+# --- VN_AQI: Quyết định 1459/QĐ-TCMT, in devices/standards.py (the API and the farmer page share it) ---------
 
-
-@dataclass(frozen=True, slots=True)
-class AqiBand:
-    """One VN_AQI category of Bảng 1: the lowest integer index in it, its name and its prescribed colour."""
-
-    low: int
-    label_vi: str
-    label_en: str
-    rgb: tuple[int, int, int]
-
-    @property
-    def hex(self) -> str:
-        """The colour as `#rrggbb`, as Grafana thresholds take it."""
-        return "#" + "".join(f"{c:02x}" for c in self.rgb)
-
-
-VN_AQI_BANDS: tuple[AqiBand, ...] = (
-    AqiBand(0, "Tốt", "Good", (0, 228, 0)),
-    AqiBand(51, "Trung bình", "Moderate", (255, 255, 0)),
-    AqiBand(101, "Kém", "Poor", (255, 126, 0)),
-    AqiBand(151, "Xấu", "Bad", (255, 0, 0)),
-    AqiBand(201, "Rất xấu", "Very bad", (143, 63, 151)),
-    AqiBand(301, "Nguy hại", "Hazardous", (126, 0, 35)),
-)
-VN_AQI_INDEX: tuple[float, ...] = (0, 50, 100, 150, 200, 300, 400, 500)
-"""Bảng 2, column Ii: the index at each breakpoint BPi; the table is continuous (band i is [BPi, BPi+1])."""
-VN_AQI_BREAKPOINTS: dict[str, tuple[float, ...]] = {
-    "pm25": (0, 25, 50, 80, 150, 250, 350, 500),
-    "pm10": (0, 50, 150, 250, 350, 420, 500, 600),
-}
-"""Bảng 2, µg/m³ at BP1..BP8 for the particulate quantities village boards measure."""
 
 # --- devices -----------------------------------------------------------------------------------------------
 

@@ -17,9 +17,10 @@ from dashboards.boards.common import BuildContext, add_rows, new_dashboard, vill
 from dashboards.influxql import VILLAGE_FILTER, InfluxQL, aggregate_over_time, aggregate_per_group, field_ref
 from dashboards.stations import COLUMNS, stations_query
 from devices.schema import STATUS, TAG_DEVICE, TAG_VILLAGE, quote_identifier
+from devices.standards import VN_AQI_CATEGORIES
 
 UID = "village-overview"
-AQI_LEGEND = ", ".join(f"{b.label_en} ≥ {b.low}" for b in limits.VN_AQI_BANDS)
+AQI_LEGEND = ", ".join(f"{b.label_en} ≥ {b.low}" for b in VN_AQI_CATEGORIES)
 ONLINE = {1.0: ("Trực tuyến", panels.GREEN), 0.0: ("Mất kết nối", panels.RED)}
 NO_DISC = model.SpecialValueMap(
     options=model.DashboardSpecialValueMapOptions(
@@ -31,7 +32,7 @@ NO_DISC = model.SpecialValueMap(
 
 def aqi_thresholds() -> dashboard_builders.ThresholdsConfig:
     """VN_AQI colours of QĐ 1459 Bảng 1; steps at n.5 because the index is shown rounded to an integer."""
-    first, *rest = limits.VN_AQI_BANDS
+    first, *rest = VN_AQI_CATEGORIES
     return panels.thresholds(first.hex, *((band.low - 0.5, band.hex) for band in rest))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from dashboards.aqi import evaluate
 from dashboards.boards.overview import aqi_select
-from dashboards.limits import VN_AQI_BREAKPOINTS, VN_AQI_INDEX
+from devices.standards import VN_AQI_BREAKPOINTS, VN_AQI_INDEX
 from tests.helpers import influx_query
 
 NOW_MS = 1_764_489_600_000
